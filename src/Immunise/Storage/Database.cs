@@ -1,0 +1,119 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Immunise.Storage;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Where the data lives. Bound from the <c>Database</c> configuration section.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary><c>Sqlite</c> (the default: a file under <c>./data</c>) or <c>Postgres</c>.</summary>
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>An ADO.NET connection string for the provider.</summary>
+    public string ConnectionString { get; set; } = "Data Source=data/immunise.db";
+}
+
+/// <summary>
+/// The one database the service and CLI share. Opens connections for either provider and carries the
+/// few places where the SQL dialects differ (<see cref="Dialect"/>).
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string _sqliteConnectionString = string.Empty;
+
+    static Database() => DapperTypes.Register();
+
+    public Database(DatabaseOptions options)
+    {
+        Provider = options.Provider;
+        Dialect = Dialect.For(Provider);
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+            _postgres = builder.Build();
+        }
+        else
+        {
+            var builder = new SqliteConnectionStringBuilder(options.ConnectionString)
+            {
+                ForeignKeys = true,
+                Pooling = true,
+            };
+            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+            if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            _sqliteConnectionString = builder.ToString();
+        }
+    }
+
+    public DatabaseProvider Provider { get; }
+
+    public Dialect Dialect { get; }
+
+    /// <summary>Opens a connection from the pool. SQLite connections wait for the write lock rather than failing at once.</summary>
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
+        await connection.OpenAsync(cancellationToken);
+        await using (var pragma = connection.CreateCommand())
+        {
+            // WAL lets readers run beside the one writer; NORMAL sync is durable at checkpoints and safe with WAL.
+            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return connection;
+    }
+
+    /// <summary>Runs work in a transaction (IMMEDIATE on SQLite, so writers queue instead of deadlocking).</summary>
+    public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The few SQL fragments that differ between SQLite and PostgreSQL.</summary>
+public sealed record Dialect(DatabaseProvider Provider, string IsDistinctFrom)
+{
+    public static Dialect For(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.Postgres => new Dialect(provider, "IS DISTINCT FROM"),
+        _ => new Dialect(provider, "IS NOT"),
+    };
+
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
+
+    public override string ToString() => Provider.ToString();
+}
