@@ -78,9 +78,9 @@ public readonly record struct NhsNumber : IComparable<NhsNumber>
             return false;
         }
 
-        if (digits.IndexOfAnyExcept(digits[0]) < 0)
+        if (digits.IndexOfAnyExcept('0') < 0)
         {
-            reason = "NHS number is not valid: all digits are the same.";
+            reason = "NHS number is not valid: it cannot be all zeros.";
             return false;
         }
 
@@ -121,7 +121,7 @@ public readonly record struct NhsNumber : IComparable<NhsNumber>
         }
 
         digits[9] = (char)('0' + check.Value);
-        return digits.IndexOfAnyExcept(digits[0]) < 0 ? null : new NhsNumber(new string(digits));
+        return digits.IndexOfAnyExcept('0') < 0 ? null : new NhsNumber(new string(digits));
     }
 
     /// <summary>Displayed as 3-3-4 with spaces.</summary>
