@@ -18,7 +18,11 @@ public sealed class PostgresCluster : IDisposable
     private readonly bool _asPostgresUser;
     private int _disposed;
 
-    private PostgresCluster()
+    /// <summary>
+    /// Starts a cluster. Test clusters skip fsync (a crash loses nothing a test needs); a <paramref name="durable"/> one keeps
+    /// PostgreSQL's default durability, for benchmarks that must report honest write rates.
+    /// </summary>
+    public PostgresCluster(bool durable = false)
     {
         _bin = FindBinaries();
         _directory = Path.Combine(Path.GetTempPath(), $"immunise-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
@@ -32,8 +36,8 @@ public sealed class PostgresCluster : IDisposable
         Port = FreePort();
         var data = Path.Combine(_directory, "data");
         Run(Tool("initdb"), $"-D {data} -U postgres -A trust -E UTF8 --no-sync --no-instructions --locale=C.UTF-8", asPostgres: true);
-        var options = $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off " +
-            "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB";
+        var options = $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=1GB " +
+            (durable ? "-c max_wal_size=4GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         Run(Tool("pg_ctl"), $"-D {data} -l {Path.Combine(_directory, "server.log")} -w -t 60 -o \"{options}\" start", asPostgres: true);
         AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
