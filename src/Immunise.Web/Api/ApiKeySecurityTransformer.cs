@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Immunise.Web.Api;
+
+/// <summary>Describes the API in the OpenAPI document: its purpose, and the API key every <c>/api/v1</c> call needs.</summary>
+public sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
+{
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info.Title = "Immunise register API";
+        document.Info.Description =
+            "Read people and their vaccinations, record vaccinations, mark them entered in error. Errors are RFC 9457 problem "
+            + "details with a stable `code` (and `field`): 400 for requests that break a rule, 404 when the person or record is "
+            + "not there, 409 for duplicates and conflicts with the recorded history, 413 for bodies over 1 MB, 415 for non-JSON "
+            + "bodies. FHIR R4 endpoints are under /fhir (see /fhir/metadata).";
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes["ApiKey"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "X-Api-Key",
+            Description = "An API key (imm_…). Scope records:read to read, records:write to record. `Authorization: ApiKey imm_…` also works.",
+        };
+        document.Security ??= [];
+        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+        return Task.CompletedTask;
+    }
+}
