@@ -46,7 +46,7 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsRead))
     .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite));
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
 
 var app = builder.Build();

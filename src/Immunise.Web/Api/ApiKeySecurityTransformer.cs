@@ -1,10 +1,11 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
 namespace Immunise.Web.Api;
 
-/// <summary>Describes the API in the OpenAPI document: its purpose, and the API key every <c>/api/v1</c> call needs.</summary>
-public sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
+/// <summary>Describes the API in the OpenAPI document: its purpose, and the API key the operations that need one require.</summary>
+public sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
@@ -23,8 +24,17 @@ public sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
             Name = "X-Api-Key",
             Description = "An API key (imm_…). Scope records:read to read, records:write to record. `Authorization: ApiKey imm_…` also works.",
         };
-        document.Security ??= [];
-        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+        return Task.CompletedTask;
+    }
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
+        {
+            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", context.Document)] = [] }];
+        }
+
         return Task.CompletedTask;
     }
 }
