@@ -1,6 +1,78 @@
+using Immunise.Access;
+using Immunise.Audit;
+using Immunise.People;
+using Immunise.Records;
+using Immunise.Seeding;
+using Immunise.Storage;
+using Immunise.Vaccines;
+using Immunise.Web.Access;
+using Immunise.Web.Api;
+using Immunise.Web.Fhir;
+using Immunise.Web.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+
+// Options: where the data lives, and what a development start-up prepares (Hosting/StartUp.cs).
+var databaseOptions = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+builder.Services.AddOptions<StartUpOptions>()
+    .Bind(builder.Configuration.GetSection(StartUpOptions.Section))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+
+// Logs: JSON lines, no personal data (categories that log paths are set to Warning in appsettings.json).
+builder.Logging.ClearProviders();
+builder.Logging.AddJsonConsole();
+
+// Services: the register's use cases over one database.
+builder.Services.AddSingleton(databaseOptions);
+builder.Services.AddSingleton<Database>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(VaccineCatalogue.Default);
+builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddSingleton<AuditLog>();
+builder.Services.AddSingleton<GetPerson>();
+builder.Services.AddSingleton<GetVaccinationHistory>();
+builder.Services.AddSingleton<RecordVaccination>();
+builder.Services.AddSingleton<MarkEnteredInError>();
+builder.Services.AddSingleton<DemoData>();
+
+// HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ErrorHandler>();
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+    .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(Scopes.RecordsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsRead))
+    .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite));
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
+builder.Services.AddRazorPages();
+
 var app = builder.Build();
-app.MapGet("/", () => "Immunise");
+
+// Start-up: migrate, seed the demo population, ensure the demo key; the banner prints once the server listens.
+await StartUp.PrepareAsync(app);
+
+// Middleware, outermost first.
+app.UseExceptionHandler();
+app.UseStatusCodePages(ErrorHandler.WriteStatusCodePageAsync);
+app.UseMiddleware<SecurityHeaders>();
+app.UseMiddleware<RequestBodyLimit>();
+app.UseStaticFiles();
+app.UseStaticFiles(NhsukAssets.Options(app.Environment));
+app.UseAuthentication();
+app.UseAuthorization();
+
+// Endpoints.
+app.MapRazorPages();
+app.MapOpenApi();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service");
+app.MapRegisterEndpoints();
+app.MapFhirEndpoints();
+
 app.Run();
 
 public partial class Program;

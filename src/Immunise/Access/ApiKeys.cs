@@ -66,6 +66,43 @@ public sealed class ApiKeys(Database database, TimeProvider clock)
         return new CreatedApiKey(new ApiClient(id, name, scopeSet), $"imm_{id}_{secret}");
     }
 
+    /// <summary>
+    /// Stores a key chosen elsewhere (a demo key from configuration) under a name, when no key has that name yet.
+    /// The key must read <c>imm_{id}_{secret}</c> with a secret of at least 32 characters; only its hash is stored.
+    /// Returns true when the key was stored now, false when the name was already taken.
+    /// </summary>
+    public async Task<Result<bool>> EnsureAsync(string name, string key, IEnumerable<string> scopes, CancellationToken cancellationToken = default)
+    {
+        name = name.Trim();
+        if (name.Length is 0 or > 100)
+        {
+            return Failure.Invalid("invalid-name", "A key's name must be 1 to 100 characters.", "name");
+        }
+
+        var parts = key.Split('_', 3);
+        if (parts.Length != 3 || parts[0] != "imm" || parts[1].Length is 0 or > 32 || !parts[1].All(char.IsAsciiLetterOrDigit)
+            || parts[2].Length < 32 || key.Length > 200)
+        {
+            return Failure.Invalid("invalid-key", "A key must read imm_{id}_{secret}: an id of letters and digits, a secret of at least 32 characters.", "key");
+        }
+
+        var scopeSet = new SortedSet<string>(scopes.Select(s => s.Trim()).Where(s => s.Length > 0), StringComparer.Ordinal);
+        if (scopeSet.Count == 0 || scopeSet.Any(s => !Scopes.All.Contains(s)))
+        {
+            return Failure.Invalid("invalid-scope", $"Scopes must be some of: {string.Join(", ", Scopes.All)}.", "scopes");
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES (@id, @name, @hash, @scopes, @now)
+            ON CONFLICT DO NOTHING
+            """,
+            new { id = parts[1], name, hash = Hash(parts[2]), scopes = string.Join(' ', scopeSet), now = clock.GetUtcNow() },
+            cancellationToken: cancellationToken));
+        return rows > 0;
+    }
+
     /// <summary>The client a presented key belongs to, or null when it is unknown, wrong or revoked.</summary>
     public async Task<ApiClient?> VerifyAsync(string? presented, CancellationToken cancellationToken = default)
     {
