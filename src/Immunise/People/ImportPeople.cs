@@ -1,8 +1,5 @@
-using System.Data.Common;
 using Immunise.Common;
 using Immunise.Storage;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Immunise.People;
@@ -54,19 +51,8 @@ public sealed class ImportPeople(Database database, TimeProvider clock)
         return await ImportRunner.RunAsync(rows, CheckInFile, writer, EffectiveBatchSize, rejects, progress, cancellationToken);
     }
 
-    private async Task<IBatchWriter<Person>> OpenWriterAsync(CancellationToken cancellationToken)
-    {
-        var upsert = new BulkUpsert<Person>("people", Columns(clock.GetUtcNow()));
-        var connection = await database.OpenAsync(cancellationToken);
-        if (connection is NpgsqlConnection postgres)
-        {
-            await upsert.CreateStagingAsync(postgres, cancellationToken);
-            return new PostgresWriter(postgres, upsert);
-        }
-
-        await SqliteBulk.EnterAsync(connection, cancellationToken);
-        return new SqliteWriter((SqliteConnection)connection, upsert);
-    }
+    private Task<IBatchWriter<Person>> OpenWriterAsync(CancellationToken cancellationToken) =>
+        UpsertWriter.OpenAsync(database, new BulkUpsert<Person>("people", Columns(clock.GetUtcNow())), cancellationToken);
 
     internal static IReadOnlyList<BulkColumn<Person>> Columns(DateTimeOffset now) =>
     [
@@ -88,59 +74,4 @@ public sealed class ImportPeople(Database database, TimeProvider clock)
         new("created_at", NpgsqlDbType.TimestampTz, BulkRole.InsertOnly, _ => now),
         new("updated_at", NpgsqlDbType.TimestampTz, BulkRole.Touched, _ => now),
     ];
-
-    private sealed class PostgresWriter(NpgsqlConnection connection, BulkUpsert<Person> upsert) : IBatchWriter<Person>
-    {
-        private readonly List<Person> _people = [];
-
-        public async Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<Person>> batch, CancellationToken cancellationToken)
-        {
-            _people.Clear();
-            foreach (var row in batch)
-            {
-                _people.Add(row.Value!);
-            }
-
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await upsert.CopyAsync(connection, _people, cancellationToken);
-            var (inserted, updated) = await upsert.MergeAsync(connection, transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return new BatchOutcome(inserted, updated, []);
-        }
-
-        public ValueTask DisposeAsync() => connection.DisposeAsync();
-    }
-
-    private sealed class SqliteWriter(SqliteConnection connection, BulkUpsert<Person> upsert) : IBatchWriter<Person>
-    {
-        public async Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<Person>> batch, CancellationToken cancellationToken)
-        {
-            long inserted = 0, updated = 0;
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            using (var upserter = upsert.PrepareSqlite(connection, transaction))
-            {
-                foreach (var row in batch)
-                {
-                    switch (upserter.Upsert(row.Value!))
-                    {
-                        case UpsertOutcome.Inserted:
-                            inserted++;
-                            break;
-                        case UpsertOutcome.Updated:
-                            updated++;
-                            break;
-                    }
-                }
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            return new BatchOutcome(inserted, updated, []);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await SqliteBulk.LeaveAsync(connection);
-            await ((DbConnection)connection).DisposeAsync();
-        }
-    }
 }
