@@ -109,6 +109,9 @@ internal readonly record struct BatchOutcome(long Inserted, long Updated, IReadO
 internal interface IBatchWriter<T> : IAsyncDisposable
     where T : class
 {
+    /// <summary>How many batches may be written at once (each on its own connection): 1 on SQLite's single writer.</summary>
+    int Parallelism => 1;
+
     Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<T>> batch, CancellationToken cancellationToken);
 }
 
@@ -157,45 +160,66 @@ internal static class ImportRunner
         }
 
         var batch = new List<ImportRow<T>>(batchSize);
-        (List<ImportRow<T>> Rows, Task<BatchOutcome> Task)? pending = null;
-        await foreach (var row in rows.WithCancellation(cancellationToken))
+        var pending = new Queue<(int Count, Task<BatchOutcome> Task)>();
+        try
         {
-            read++;
-            var rejection = row.Rejection ?? checkInFile(row);
-            if (rejection is not null)
+            await foreach (var row in rows.WithCancellation(cancellationToken))
             {
-                Reject(rejection);
-            }
-            else
-            {
-                batch.Add(row);
-            }
-
-            if (batch.Count >= batchSize)
-            {
-                if (pending is { } previous)
+                read++;
+                var rejection = row.Rejection ?? checkInFile(row);
+                if (rejection is not null)
                 {
-                    Apply(previous.Rows.Count, await previous.Task);
+                    Reject(rejection);
+                }
+                else
+                {
+                    batch.Add(row);
                 }
 
-                var toWrite = batch;
-                pending = (toWrite, Task.Run(() => writer.WriteAsync(toWrite, cancellationToken), cancellationToken));
-                batch = new List<ImportRow<T>>(batchSize);
+                if (batch.Count >= batchSize)
+                {
+                    while (pending.Count >= writer.Parallelism)
+                    {
+                        var (count, task) = pending.Dequeue();
+                        Apply(count, await task);
+                    }
+
+                    var toWrite = batch;
+                    pending.Enqueue((toWrite.Count, Task.Run(() => writer.WriteAsync(toWrite, cancellationToken), cancellationToken)));
+                    batch = new List<ImportRow<T>>(batchSize);
+                }
+                else if ((read & 0x3FFF) == 0)
+                {
+                    progress?.Report(new ImportProgress(read, inserted + updated + unchanged, rejected));
+                }
             }
-            else if ((read & 0x3FFF) == 0)
+
+            if (batch.Count > 0)
             {
-                progress?.Report(new ImportProgress(read, inserted + updated + unchanged, rejected));
+                var last = batch;
+                pending.Enqueue((last.Count, Task.Run(() => writer.WriteAsync(last, cancellationToken), cancellationToken)));
+            }
+
+            while (pending.Count > 0)
+            {
+                var (count, task) = pending.Dequeue();
+                Apply(count, await task);
             }
         }
-
-        if (pending is { } last)
+        finally
         {
-            Apply(last.Rows.Count, await last.Task);
-        }
-
-        if (batch.Count > 0)
-        {
-            Apply(batch.Count, await writer.WriteAsync(batch, cancellationToken));
+            // On failure, let batches in flight finish before the writer's connections are closed.
+            foreach (var (_, task) in pending)
+            {
+                try
+                {
+                    await task;
+                }
+                catch (Exception)
+                {
+                    // the first failure is already on its way up
+                }
+            }
         }
 
         progress?.Report(new ImportProgress(read, inserted + updated + unchanged, rejected));

@@ -58,15 +58,14 @@ public sealed partial class ImportVaccinations(Database database, TimeProvider c
 
         var now = clock.GetUtcNow();
         var upsert = new BulkUpsert<VaccinationEvent>("vaccination_events", Columns(now, recordedBy));
-        var connection = await database.OpenAsync(cancellationToken);
         IBatchWriter<VaccinationEvent> writer;
-        if (connection is NpgsqlConnection postgres)
+        if (database.Dialect.IsPostgres)
         {
-            await upsert.CreateStagingAsync(postgres, cancellationToken);
-            writer = new PostgresWriter(postgres, upsert);
+            writer = new PostgresWriter(new PostgresSessions(database, upsert.CreateStagingAsync), upsert);
         }
         else
         {
+            var connection = await database.OpenAsync(cancellationToken);
             await SqliteBulk.EnterAsync(connection, cancellationToken);
             writer = new SqliteWriter((SqliteConnection)connection, upsert);
         }
@@ -237,20 +236,25 @@ public sealed partial class ImportVaccinations(Database database, TimeProvider c
         _ => new(line, "duplicate-vaccination", "This product is already recorded for this person on this day under another event id."),
     };
 
-    private sealed class PostgresWriter(NpgsqlConnection connection, BulkUpsert<VaccinationEvent> upsert) : IBatchWriter<VaccinationEvent>
+    private sealed class PostgresWriter(PostgresSessions sessions, BulkUpsert<VaccinationEvent> upsert) : IBatchWriter<VaccinationEvent>
     {
-        private readonly List<VaccinationEvent> _values = [];
+        public int Parallelism => PostgresSessions.Parallelism;
 
-        public async Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<VaccinationEvent>> batch, CancellationToken cancellationToken)
+        public Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<VaccinationEvent>> batch, CancellationToken cancellationToken) =>
+            sessions.WithAsync(connection => WriteAsync(connection, batch, cancellationToken), cancellationToken);
+
+        public ValueTask DisposeAsync() => sessions.DisposeAsync();
+
+        private async Task<BatchOutcome> WriteAsync(NpgsqlConnection connection, IReadOnlyList<ImportRow<VaccinationEvent>> batch, CancellationToken cancellationToken)
         {
-            _values.Clear();
+            var values = new List<VaccinationEvent>(batch.Count);
             foreach (var row in batch)
             {
-                _values.Add(row.Value!);
+                values.Add(row.Value!);
             }
 
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await upsert.CopyAsync(connection, _values, cancellationToken);
+            await upsert.CopyAsync(connection, values, cancellationToken);
             await connection.ExecuteAsync($"ANALYZE {upsert.Staging}", transaction: transaction);
 
             // Find the rows that would fail against the register before writing any, so one bad row cannot abort the batch.
@@ -280,8 +284,6 @@ public sealed partial class ImportVaccinations(Database database, TimeProvider c
             await transaction.CommitAsync(cancellationToken);
             return new BatchOutcome(inserted, updated, failing.Select(f => Rejection(batch[f.Ord].Line, f.Code)).ToList());
         }
-
-        public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 
     private sealed class SqliteWriter(SqliteConnection connection, BulkUpsert<VaccinationEvent> upsert) : IBatchWriter<VaccinationEvent>
@@ -310,7 +312,7 @@ public sealed partial class ImportVaccinations(Database database, TimeProvider c
 
             string? lastNhs = null;
             (DateOnly Birth, DateOnly? Death)? life = null;
-            using (var upserter = upsert.PrepareSqlite(connection, transaction))
+            using (var upserter = upsert.PrepareSqlite(connection))
             {
                 foreach (var row in batch)
                 {

