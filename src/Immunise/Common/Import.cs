@@ -24,7 +24,10 @@ public readonly record struct ImportRow<T>(long Line, T? Value, ImportRejection?
 /// <summary>How far an import has got: rows read from the source, rows stored (inserted, updated or unchanged), rows rejected.</summary>
 public sealed record ImportProgress(long Read, long Stored, long Rejected);
 
-/// <summary>What an import did. <see cref="Rejections"/> holds the first 1,000 rejections; all of them go to the rejects file.</summary>
+/// <summary>
+/// What an import did. <see cref="Rejections"/> holds the first 1,000 rejections found, in line order; all of them go to the
+/// rejects file (in the order found: rows rejected against the database come after their batch's other rejections).
+/// </summary>
 public sealed record ImportSummary(
     long Read,
     long Inserted,
@@ -223,6 +226,7 @@ internal static class ImportRunner
         }
 
         progress?.Report(new ImportProgress(read, inserted + updated + unchanged, rejected));
+        kept.Sort((a, b) => a.Line.CompareTo(b.Line));
         return new ImportSummary(read, inserted, updated, unchanged, rejected, stopwatch.Elapsed, kept);
     }
 

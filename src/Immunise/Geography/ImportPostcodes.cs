@@ -64,7 +64,8 @@ public sealed class ImportPostcodes(Database database, ReferenceGeography? geogr
         var longitudeColumn = table.IndexOf("long|longitude");
         var regionColumn = table.IndexOf("nhser|region|region_ods_code");
         var icbColumn = table.IndexOf("icb|icb_ods_code");
-        var lsoaColumn = table.IndexOf("lsoa21|lsoa11|lsoa|lsoa_code");
+        var lsoa21Column = table.IndexOf("lsoa21|lsoa|lsoa_code");
+        var lsoa11Column = table.IndexOf("lsoa11");
         var imdColumn = table.IndexOf("imd");
         var decileColumn = table.IndexOf("deprivation_decile");
         var terminatedColumn = table.IndexOf("doterm|terminated_on");
@@ -150,7 +151,7 @@ public sealed class ImportPostcodes(Database database, ReferenceGeography? geogr
             }
 
             yield return ImportRow<PostcodeEntry>.Accept(line, new PostcodeEntry(
-                postcode, latitude, longitude, region?.OdsCode, icb?.OdsCode, CsvField.Get(f, lsoaColumn), decile, terminated));
+                postcode, latitude, longitude, region?.OdsCode, icb?.OdsCode, CsvField.Get(f, lsoa21Column) ?? CsvField.Get(f, lsoa11Column), decile, terminated));
         }
     }
 
