@@ -199,6 +199,12 @@ internal static class ImportRunner
 
             if (batch.Count > 0)
             {
+                while (pending.Count >= writer.Parallelism)
+                {
+                    var (count, task) = pending.Dequeue();
+                    Apply(count, await task);
+                }
+
                 var last = batch;
                 pending.Enqueue((last.Count, Task.Run(() => writer.WriteAsync(last, cancellationToken), cancellationToken)));
             }

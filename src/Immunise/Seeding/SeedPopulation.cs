@@ -82,17 +82,17 @@ public sealed class SeedPopulation(Database database, TimeProvider clock)
             """, cancellationToken: cancellationToken));
         var byIcb = rows.GroupBy(r => r.Icb).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(r => r.Postcode).ToList());
 
-        // Continue after the highest synthetic NHS number already in the register.
-        var highest = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT MAX(nhs_number) FROM people WHERE nhs_number >= '9990000000'", cancellationToken: cancellationToken))
-            ?? await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT MAX(nhs_number) FROM people WHERE nhs_number >= '9980000000'", cancellationToken: cancellationToken));
-        var firstIndex = highest is not null && NhsNumber.TryParse(highest, out var number) && SyntheticPopulation.IndexOf(number) is { } index
-            ? index + 1
-            : 0;
-        if (firstIndex > 0 && firstIndex < 1_000_000 && highest!.StartsWith("998", StringComparison.Ordinal))
+        // Continue after the highest synthetic NHS number already in the register (999 range, then 998).
+        long firstIndex = 0;
+        foreach (var range in new[] { "999", "998" })
         {
-            firstIndex = 1_000_000;
+            var highest = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                $"SELECT MAX(nhs_number) FROM people WHERE nhs_number >= '{range}0000000' AND nhs_number <= '{range}9999999'",
+                cancellationToken: cancellationToken));
+            if (highest is not null && NhsNumber.TryParse(highest, out var number) && SyntheticPopulation.IndexOf(number) is { } index)
+            {
+                firstIndex = Math.Max(firstIndex, index + 1);
+            }
         }
 
         return (byIcb, firstIndex);

@@ -116,6 +116,20 @@ public sealed class PeopleImportTests
         Assert.Equal(["9990000026"], touched);
     }
 
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task ImportPeople_ManySmallBatches_GivesTheSameResultAsOne(DatabaseProvider provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        var import = new ImportPeople(db.Database, new FixedClock(s_now)) { BatchSize = 2 };
+
+        var summary = Succeeded(await import.ImportCsvAsync(Csv(s_rows)));
+        var again = Succeeded(await import.ImportCsvAsync(Csv(s_rows)));
+
+        Assert.Equal((22, 3, 0, 0, 19), (summary.Read, summary.Inserted, summary.Updated, summary.Unchanged, summary.Rejected));
+        Assert.Equal(s_expectedRejections, summary.Rejections.Select(r => (r.Line, r.Code)).ToArray());
+        Assert.Equal((0, 0, 3), (again.Inserted, again.Updated, again.Unchanged));
+    }
+
     [Fact]
     public async Task ImportPeople_MissingRequiredColumns_FailsUpFrontNamingThem()
     {

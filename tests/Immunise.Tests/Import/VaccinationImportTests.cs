@@ -35,7 +35,8 @@ public sealed class VaccinationImportTests
         await AddPeopleAsync(db.Database);
         await AddExistingEventAsync(db.Database);
 
-        var summary = PeopleImportTests.Succeeded(await Import(db).ImportCsvAsync(Csv(s_rows), "jan.csv"));
+        var summary = PeopleImportTests.Succeeded(await (new ImportVaccinations(db.Database, new FixedClock(s_now), VaccineCatalogue.Default) { BatchSize = 2 })
+            .ImportCsvAsync(Csv(s_rows), "jan.csv"));
 
         Assert.Equal((10, 3, 0, 0, 7), (summary.Read, summary.Inserted, summary.Updated, summary.Unchanged, summary.Rejected));
         Assert.Equal(
