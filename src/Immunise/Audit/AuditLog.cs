@@ -1,4 +1,7 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
 using Dapper;
 using Immunise.People;
 using Immunise.Storage;
@@ -35,40 +38,113 @@ public sealed record AuditEvent(
     string? Purpose,
     string? CorrelationId);
 
-/// <summary>Writes and reads the audit trail. Reads of a person's record are written here, never to logs.</summary>
-public sealed class AuditLog(Database database, TimeProvider clock)
+/// <summary>
+/// Writes and reads the audit trail. Reads of a person's record are written here, never to logs.
+/// <para>
+/// <see cref="WriteAsync(AuditEntry, CancellationToken)"/> completes only when the entry is committed, so no answer leaves
+/// the service before its audit line is durable. Entries that arrive together are committed together (group commit): one
+/// multi-row insert per batch instead of one transaction per read, which is what lets audited reads keep up with load.
+/// </para>
+/// </summary>
+public sealed class AuditLog : IAsyncDisposable
 {
-    private const string InsertSql =
-        """
-        INSERT INTO audit_events (occurred_at, actor_type, actor_id, action, nhs_number, resource_type, resource_id, purpose, correlation_id)
-        VALUES (@OccurredAt, @ActorType, @ActorId, @Action, @NhsNumber, @ResourceType, @ResourceId, @Purpose, @CorrelationId)
-        """;
+    private const int MaxBatch = 256;
+    private const string Columns = "occurred_at, actor_type, actor_id, action, nhs_number, resource_type, resource_id, purpose, correlation_id";
 
-    public async Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    private readonly Database _database;
+    private readonly TimeProvider _clock;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public AuditLog(Database database, TimeProvider clock)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await WriteAsync(connection, null, entry, cancellationToken);
+        _database = database;
+        _clock = clock;
+        _writer = Task.Run(WriteBatchesAsync);
+    }
+
+    /// <summary>Appends an entry; completes when it is committed (together with whatever else was waiting).</summary>
+    public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Pending(entry, _clock.GetUtcNow(), done)))
+        {
+            throw new ObjectDisposedException(nameof(AuditLog), "The audit log is shut down.");
+        }
+
+        return done.Task;
     }
 
     /// <summary>Writes within a caller's transaction, so the audit line commits with the change it describes.</summary>
-    public Task WriteAsync(DbConnection connection, DbTransaction? transaction, AuditEntry entry, CancellationToken cancellationToken = default) =>
-        connection.ExecuteAsync(new CommandDefinition(InsertSql, new
+    public Task WriteAsync(DbConnection connection, DbTransaction? transaction, AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)]);
+        return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Stops taking entries and commits those already queued.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
         {
-            OccurredAt = clock.GetUtcNow(),
-            ActorType = entry.Actor.Type,
-            ActorId = entry.Actor.Id,
-            entry.Action,
-            NhsNumber = entry.NhsNumber?.Value,
-            entry.ResourceType,
-            entry.ResourceId,
-            Purpose = Truncate(entry.Purpose, 200),
-            CorrelationId = Truncate(entry.CorrelationId, 100),
-        }, transaction, cancellationToken: cancellationToken));
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                var (sql, parameters) = Insert(batch);
+                await using var connection = await _database.OpenAsync();
+                await connection.ExecuteAsync(sql, parameters);
+                batch.ForEach(p => p.Done?.TrySetResult());
+            }
+            catch (Exception e)
+            {
+                // The callers see the failure (their request fails rather than going unaudited); the writer carries on.
+                batch.ForEach(p => p.Done?.TrySetException(e));
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private static (string Sql, DynamicParameters Parameters) Insert(IReadOnlyList<Pending> batch)
+    {
+        var sql = new StringBuilder($"INSERT INTO audit_events ({Columns}) VALUES ");
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (entry, at, _) = batch[i];
+            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture,
+                $"(@at{i}, @actorType{i}, @actorId{i}, @action{i}, @nhs{i}, @resourceType{i}, @resourceId{i}, @purpose{i}, @correlation{i})");
+            parameters.Add($"at{i}", at);
+            parameters.Add($"actorType{i}", entry.Actor.Type);
+            parameters.Add($"actorId{i}", entry.Actor.Id);
+            parameters.Add($"action{i}", entry.Action);
+            parameters.Add($"nhs{i}", entry.NhsNumber?.Value);
+            parameters.Add($"resourceType{i}", entry.ResourceType);
+            parameters.Add($"resourceId{i}", entry.ResourceId);
+            parameters.Add($"purpose{i}", Truncate(entry.Purpose, 200));
+            parameters.Add($"correlation{i}", Truncate(entry.CorrelationId, 100));
+        }
+
+        return (sql.ToString(), parameters);
+    }
+
+    private sealed record Pending(AuditEntry Entry, DateTimeOffset At, TaskCompletionSource? Done);
 
     /// <summary>The audit trail for one person, newest first: who looked at or changed their record.</summary>
     public async Task<IReadOnlyList<AuditEvent>> ForPersonAsync(NhsNumber nhsNumber, int limit = 100, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AuditRow>(new CommandDefinition(
             """
             SELECT id, occurred_at, actor_type, actor_id, action, nhs_number, resource_type, resource_id, purpose, correlation_id

@@ -58,6 +58,7 @@ public sealed class Database : IAsyncDisposable
             }
 
             _sqliteConnectionString = builder.ToString();
+            UseWriteAheadLog(builder);
         }
     }
 
@@ -73,16 +74,32 @@ public sealed class Database : IAsyncDisposable
             return await _postgres.OpenConnectionAsync(cancellationToken);
         }
 
+        // A busy database is retried by Microsoft.Data.Sqlite until the command timeout, so writers queue rather than fail.
         var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
         await connection.OpenAsync(cancellationToken);
         await using (var pragma = connection.CreateCommand())
         {
-            // WAL lets readers run beside the one writer; NORMAL sync is durable at checkpoints and safe with WAL.
-            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
+            // Per connection: with WAL, NORMAL loses no committed data on a process crash (only on power loss, the last commits).
+            pragma.CommandText = "PRAGMA synchronous = NORMAL";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return connection;
+    }
+
+    /// <summary>WAL (readers run beside the one writer) is a property of the file: set once, not on every open.</summary>
+    private static void UseWriteAheadLog(SqliteConnectionStringBuilder builder)
+    {
+        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource.StartsWith(':') || builder.DataSource.Length == 0)
+        {
+            return;
+        }
+
+        using var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode = WAL";
+        pragma.ExecuteNonQuery();
     }
 
     /// <summary>Runs work in a transaction (IMMEDIATE on SQLite, so writers queue instead of deadlocking).</summary>
