@@ -19,9 +19,10 @@ builder.Services.AddOptions<StartUpOptions>()
     .ValidateDataAnnotations()
     .ValidateOnStart();
 
-// Logs: JSON lines, no personal data (categories that log paths are set to Warning in appsettings.json).
+// Logs: JSON lines, no personal data (framework categories that log paths are capped in code: Hosting/PersonalDataLogging.cs).
 builder.Logging.ClearProviders();
 builder.Logging.AddJsonConsole();
+builder.Logging.CapPathLogging();
 
 // Services: the register's use cases over one database.
 builder.Services.AddSingleton(databaseOptions);

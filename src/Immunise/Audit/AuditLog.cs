@@ -55,11 +55,16 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly SemaphoreSlim _inFlight;
+    private readonly int _maxInFlight;
 
     public AuditLog(Database database, TimeProvider clock)
     {
         _database = database;
         _clock = clock;
+        // PostgreSQL commits several batches side by side; SQLite has one writer, so more would only queue for its lock.
+        _maxInFlight = database.Dialect.IsPostgres ? 4 : 1;
+        _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
         _writer = Task.Run(WriteBatchesAsync);
     }
 
@@ -91,28 +96,47 @@ public sealed class AuditLog : IAsyncDisposable
 
     private async Task WriteBatchesAsync()
     {
-        var batch = new List<Pending>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
+            // Wait for a free writer first: entries arriving meanwhile join this batch, so batches grow with load.
+            await _inFlight.WaitAsync();
+            var batch = new List<Pending>(MaxBatch);
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
             {
                 batch.Add(next);
             }
 
-            try
+            _ = CommitAsync(batch);
+        }
+
+        // Shut down: wait until every batch in flight has committed.
+        for (var i = 0; i < _maxInFlight; i++)
+        {
+            await _inFlight.WaitAsync();
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> batch)
+    {
+        try
+        {
+            if (batch.Count > 0)
             {
                 var (sql, parameters) = Insert(batch);
                 await using var connection = await _database.OpenAsync();
                 await connection.ExecuteAsync(sql, parameters);
-                batch.ForEach(p => p.Done?.TrySetResult());
-            }
-            catch (Exception e)
-            {
-                // The callers see the failure (their request fails rather than going unaudited); the writer carries on.
-                batch.ForEach(p => p.Done?.TrySetException(e));
             }
 
-            batch.Clear();
+            batch.ForEach(p => p.Done?.TrySetResult());
+        }
+        catch (Exception e)
+        {
+            // The callers see the failure (their request fails rather than going unaudited); the writer carries on.
+            batch.ForEach(p => p.Done?.TrySetException(e));
+        }
+        finally
+        {
+            _inFlight.Release();
         }
     }
 

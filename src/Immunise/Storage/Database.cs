@@ -74,13 +74,13 @@ public sealed class Database : IAsyncDisposable
             return await _postgres.OpenConnectionAsync(cancellationToken);
         }
 
-        // A busy database is retried by Microsoft.Data.Sqlite until the command timeout, so writers queue rather than fail.
         var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
         await connection.OpenAsync(cancellationToken);
         await using (var pragma = connection.CreateCommand())
         {
-            // Per connection: with WAL, NORMAL loses no committed data on a process crash (only on power loss, the last commits).
-            pragma.CommandText = "PRAGMA synchronous = NORMAL";
+            // Per connection: with WAL, NORMAL loses no committed data on a process crash (only on power loss, the last commits);
+            // busy_timeout makes SQLite itself wait for the write lock in short steps, rather than the driver's coarse retries.
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 

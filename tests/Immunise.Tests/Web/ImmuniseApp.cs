@@ -45,7 +45,7 @@ public sealed class ImmuniseApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider)
+    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null)
     {
         var database = await TestDatabase.CreateAsync(provider);
         var clock = new FixedClock(Now);
@@ -59,6 +59,11 @@ public sealed class ImmuniseApp : IAsyncDisposable
             web.UseSetting("Demo:SeedPeople", "0");
             web.UseSetting("Demo:ApiKey", "");
             web.UseSetting("Demo:Banner", "false");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                web.UseSetting(key, value);
+            }
+
             web.ConfigureTestServices(services =>
             {
                 services.AddSingleton(database.Options);
