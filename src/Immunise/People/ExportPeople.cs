@@ -13,7 +13,7 @@ public sealed class ExportPeople(Database database)
         output.Write(string.Join(',', PeopleCsv.AllColumns));
         output.Write('\n');
         long count = 0;
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenSessionAsync(cancellationToken);
         var rows = connection.QueryUnbufferedAsync<PersonRow>($"SELECT {GetPerson.Columns} FROM people ORDER BY nhs_number");
         var fields = new string?[PeopleCsv.AllColumns.Count];
         await foreach (var p in rows.WithCancellation(cancellationToken))

@@ -16,7 +16,7 @@ public sealed class ExportVaccinations(Database database)
         output.Write(string.Join(',', ImportVaccinations.AllColumns));
         output.Write('\n');
         long count = 0;
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenSessionAsync(cancellationToken);
         var rows = connection.QueryUnbufferedAsync<VaccinationRow>(
             $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE status = 'completed' ORDER BY id");
         var fields = new string?[ImportVaccinations.AllColumns.Count];

@@ -65,7 +65,7 @@ public sealed partial class ImportVaccinations(Database database, TimeProvider c
         }
         else
         {
-            var connection = await database.OpenAsync(cancellationToken);
+            var connection = await database.OpenSessionAsync(cancellationToken);
             await SqliteBulk.EnterAsync(connection, cancellationToken);
             writer = new SqliteWriter((SqliteConnection)connection, upsert);
         }

@@ -31,6 +31,7 @@ public sealed class DatabaseOptions
 public sealed class Database : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
+    private readonly NpgsqlDataSource? _postgresSessions;
     private readonly string _sqliteConnectionString = string.Empty;
 
     static Database() => DapperTypes.Register();
@@ -41,8 +42,23 @@ public sealed class Database : IAsyncDisposable
         Dialect = Dialect.For(Provider);
         if (Provider == DatabaseProvider.Postgres)
         {
-            var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
-            _postgres = builder.Build();
+            // Ordinary work is multiplexed: many requests' statements share a few connections, pipelined, and hot statements
+            // are prepared automatically. Work that keeps state in the session (advisory locks, temporary tables, COPY, long
+            // streamed reads) gets a connection of its own from a second, plain pool (OpenSessionAsync).
+            var shared = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            if (!HasKey(options.ConnectionString, "Multiplexing") && shared.Pooling)
+            {
+                shared.Multiplexing = true;
+            }
+
+            if (!HasKey(options.ConnectionString, "Max Auto Prepare"))
+            {
+                shared.MaxAutoPrepare = 32;
+            }
+
+            _postgres = new NpgsqlDataSourceBuilder(shared.ConnectionString).Build();
+            var sessions = new NpgsqlConnectionStringBuilder(options.ConnectionString) { Multiplexing = false };
+            _postgresSessions = new NpgsqlDataSourceBuilder(sessions.ConnectionString).Build();
         }
         else
         {
@@ -66,7 +82,10 @@ public sealed class Database : IAsyncDisposable
 
     public Dialect Dialect { get; }
 
-    /// <summary>Opens a connection from the pool. SQLite connections wait for the write lock rather than failing at once.</summary>
+    /// <summary>
+    /// Opens a connection for ordinary statements and transactions. On PostgreSQL it is multiplexed: statements outside a
+    /// transaction may run on different physical connections, so keep no session state on it (use <see cref="OpenSessionAsync"/>).
+    /// </summary>
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         if (_postgres is not null)
@@ -86,6 +105,16 @@ public sealed class Database : IAsyncDisposable
 
         return connection;
     }
+
+    /// <summary>
+    /// Opens a connection that is this caller's alone until disposed: for session state (advisory locks, temporary tables),
+    /// bulk COPY and long streamed reads. On SQLite every connection is one.
+    /// </summary>
+    public async ValueTask<DbConnection> OpenSessionAsync(CancellationToken cancellationToken = default) =>
+        _postgresSessions is not null ? await _postgresSessions.OpenConnectionAsync(cancellationToken) : await OpenAsync(cancellationToken);
+
+    private static bool HasKey(string connectionString, string key) =>
+        connectionString.Replace(" ", "", StringComparison.Ordinal).Contains(key.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>WAL (readers run beside the one writer) is a property of the file: set once, not on every open.</summary>
     private static void UseWriteAheadLog(SqliteConnectionStringBuilder builder)
@@ -117,6 +146,11 @@ public sealed class Database : IAsyncDisposable
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
+        }
+
+        if (_postgresSessions is not null)
+        {
+            await _postgresSessions.DisposeAsync();
         }
     }
 }

@@ -32,7 +32,7 @@ public sealed class Migrator(Database database)
     /// <summary>Applies what is missing; returns the migrations applied now.</summary>
     public async Task<IReadOnlyList<Migration>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenSessionAsync(cancellationToken); // the advisory lock lives in the session
         if (database.Dialect.IsPostgres)
         {
             await connection.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = PostgresLockKey });

@@ -19,7 +19,7 @@ internal sealed class PostgresSessions(Database database, Func<NpgsqlConnection,
     {
         if (!_idle.TryDequeue(out var connection))
         {
-            connection = (NpgsqlConnection)await database.OpenAsync(cancellationToken);
+            connection = (NpgsqlConnection)await database.OpenSessionAsync(cancellationToken);
             _all.Add(connection);
             await prepare(connection, cancellationToken);
         }

@@ -16,7 +16,7 @@ internal static class UpsertWriter
             return new PostgresWriter<T>(new PostgresSessions(database, upsert.CreateStagingAsync), upsert);
         }
 
-        var connection = await database.OpenAsync(cancellationToken);
+        var connection = await database.OpenSessionAsync(cancellationToken);
         await SqliteBulk.EnterAsync(connection, cancellationToken);
         return new SqliteWriter<T>((SqliteConnection)connection, upsert);
     }
