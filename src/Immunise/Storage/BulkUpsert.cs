@@ -67,10 +67,26 @@ internal sealed class BulkUpsert<T>
     }
 
     /// <summary>Copies rows into the staging table; <c>import_ord</c> is each row's index in <paramref name="rows"/>.</summary>
-    public async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<T> rows, CancellationToken cancellationToken)
+    public Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<T> rows, CancellationToken cancellationToken) =>
+        CopyAsync(connection, rows, $"COPY {Staging} ({ColumnList}, import_ord) FROM STDIN (FORMAT BINARY)", withOrder: true, cancellationToken);
+
+    /// <summary>
+    /// Copies rows straight into the table: the fast path while none of the keys can already be there (a first load).
+    /// A key that is there after all fails the COPY with a unique violation, and the caller merges that batch instead.
+    /// </summary>
+    public Task CopyIntoTableAsync(NpgsqlConnection connection, IReadOnlyList<T> rows, CancellationToken cancellationToken) =>
+        CopyAsync(connection, rows, $"COPY {_table} ({ColumnList}) FROM STDIN (FORMAT BINARY)", withOrder: false, cancellationToken);
+
+    /// <summary>True when the table has no rows, so a first load can copy straight into it.</summary>
+    public async Task<bool> IsEmptyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(
-            $"COPY {Staging} ({ColumnList}, import_ord) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT NOT EXISTS (SELECT 1 FROM {_table})", connection);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<T> rows, string copy, bool withOrder, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
@@ -110,7 +126,10 @@ internal sealed class BulkUpsert<T>
                 }
             }
 
-            importer.Write(i, NpgsqlDbType.Integer);
+            if (withOrder)
+            {
+                importer.Write(i, NpgsqlDbType.Integer);
+            }
         }
 
         await importer.CompleteAsync(cancellationToken);

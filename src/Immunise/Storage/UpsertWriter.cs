@@ -13,7 +13,9 @@ internal static class UpsertWriter
     {
         if (database.Dialect.IsPostgres)
         {
-            return new PostgresWriter<T>(new PostgresSessions(database, upsert.CreateStagingAsync), upsert);
+            var sessions = new PostgresSessions(database, upsert.CreateStagingAsync);
+            var empty = await sessions.WithAsync(c => upsert.IsEmptyAsync(c, cancellationToken), cancellationToken);
+            return new PostgresWriter<T>(sessions, upsert, empty);
         }
 
         var connection = await database.OpenSessionAsync(cancellationToken);
@@ -21,9 +23,16 @@ internal static class UpsertWriter
         return new SqliteWriter<T>((SqliteConnection)connection, upsert);
     }
 
-    private sealed class PostgresWriter<T>(PostgresSessions sessions, BulkUpsert<T> upsert) : IBatchWriter<T>
+    /// <summary>
+    /// Writes batches on PostgreSQL. Into a table that was empty when the import began, batches are copied straight in (keys
+    /// are unique within a file, so only another writer could collide); the first unique violation switches the import to
+    /// staging and merging for that batch and every later one.
+    /// </summary>
+    private sealed class PostgresWriter<T>(PostgresSessions sessions, BulkUpsert<T> upsert, bool tableWasEmpty) : IBatchWriter<T>
         where T : class
     {
+        private volatile bool _direct = tableWasEmpty;
+
         public int Parallelism => PostgresSessions.Parallelism;
 
         public Task<BatchOutcome> WriteAsync(IReadOnlyList<ImportRow<T>> batch, CancellationToken cancellationToken) =>
@@ -35,12 +44,33 @@ internal static class UpsertWriter
                     values.Add(row.Value!);
                 }
 
+                if (_direct && await TryCopyStraightInAsync(connection, values, cancellationToken))
+                {
+                    return new BatchOutcome(values.Count, 0, []);
+                }
+
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await upsert.CopyAsync(connection, values, cancellationToken);
                 var (inserted, updated) = await upsert.MergeAsync(connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new BatchOutcome(inserted, updated, []);
             }, cancellationToken);
+
+        private async Task<bool> TryCopyStraightInAsync(NpgsqlConnection connection, List<T> values, CancellationToken cancellationToken)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                await upsert.CopyIntoTableAsync(connection, values, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return true;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                _direct = false; // the batch rolls back with the transaction and is merged instead
+                return false;
+            }
+        }
 
         public ValueTask DisposeAsync() => sessions.DisposeAsync();
     }

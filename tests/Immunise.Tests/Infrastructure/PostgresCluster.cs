@@ -37,7 +37,7 @@ public sealed class PostgresCluster : IDisposable
         var data = Path.Combine(_directory, "data");
         Run(Tool("initdb"), $"-D {data} -U postgres -A trust -E UTF8 --no-sync --no-instructions --locale=C.UTF-8", asPostgres: true);
         var options = $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=1GB " +
-            (durable ? "-c max_wal_size=4GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            (durable ? "-c max_wal_size=8GB -c wal_buffers=64MB -c wal_compression=on -c checkpoint_timeout=30min" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         Run(Tool("pg_ctl"), $"-D {data} -l {Path.Combine(_directory, "server.log")} -w -t 60 -o \"{options}\" start", asPostgres: true);
         AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
