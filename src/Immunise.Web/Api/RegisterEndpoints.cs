@@ -130,37 +130,37 @@ public static class RegisterEndpoints
     }
 
     public static async Task<Results<Created<VaccinationResponse>, ProblemHttpResult>> RecordAsync(
-        RecordVaccinationBody body, HttpContext context, RecordVaccination record, VaccineCatalogue catalogue, AuditLog audit,
+        RecordVaccinationBody body, HttpContext context, RecordVaccination record, VaccineCatalogue catalogue,
         CancellationToken cancellationToken)
     {
-        var result = await record.HandleAsync(body.ToRequest(), context.User.KeyName(), cancellationToken);
+        var result = await record.HandleAsync(body.ToRequest(), context.User.KeyName(),
+            e => RequestAudit.Entry(context, "vaccination.recorded", e.NhsNumber, "VaccinationEvent", e.Id), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Failure!);
         }
 
         var recorded = result.Value!;
-        await audit.WriteAsync(context, "vaccination.recorded", recorded.NhsNumber, "VaccinationEvent", recorded.Id);
         return TypedResults.Created($"/api/v1/vaccinations/{recorded.Id}", VaccinationResponse.From(recorded, catalogue));
     }
 
     public static async Task<Results<Ok<VaccinationResponse>, ProblemHttpResult>> MarkEnteredInErrorAsync(
         string id, EnteredInErrorBody? body, HttpContext context, MarkEnteredInError mark, VaccineCatalogue catalogue,
-        AuditLog audit, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         if (id.Length > 64)
         {
             return Problems.From(s_vaccinationNotFound);
         }
 
-        var result = await mark.HandleAsync(id, body?.Reason, cancellationToken);
+        var result = await mark.HandleAsync(id, body?.Reason,
+            e => RequestAudit.Entry(context, "vaccination.entered-in-error", e.NhsNumber, "VaccinationEvent", e.Id), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Failure!);
         }
 
         var marked = result.Value!;
-        await audit.WriteAsync(context, "vaccination.entered-in-error", marked.NhsNumber, "VaccinationEvent", marked.Id);
         return TypedResults.Ok(VaccinationResponse.From(marked, catalogue));
     }
 

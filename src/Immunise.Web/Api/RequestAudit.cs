@@ -11,17 +11,22 @@ public static class RequestAudit
     public const string CorrelationHeader = "X-Correlation-ID";
 
     public static Task WriteAsync(this AuditLog audit, HttpContext context, string action, NhsNumber? nhsNumber,
-        string? resourceType = null, string? resourceId = null)
+        string? resourceType = null, string? resourceId = null) =>
+        // The read has happened: record it even if the caller has gone.
+        audit.WriteAsync(Entry(context, action, nhsNumber, resourceType, resourceId), CancellationToken.None);
+
+    /// <summary>The audit line for a request: the API key as actor, the caller's stated purpose and correlation id.</summary>
+    public static AuditEntry Entry(HttpContext context, string action, NhsNumber? nhsNumber, string? resourceType = null, string? resourceId = null)
     {
         var purpose = context.Request.Headers[PurposeHeader].ToString();
         var correlation = context.Request.Headers[CorrelationHeader].ToString();
-        return audit.WriteAsync(new AuditEntry(
+        return new AuditEntry(
             Actor.ApiKey(context.User.KeyName()),
             action,
             nhsNumber,
             resourceType,
             resourceId,
             string.IsNullOrWhiteSpace(purpose) ? null : purpose.Trim(),
-            string.IsNullOrWhiteSpace(correlation) ? context.TraceIdentifier : correlation.Trim()), CancellationToken.None); // the read has happened: record it even if the caller has gone
+            string.IsNullOrWhiteSpace(correlation) ? context.TraceIdentifier : correlation.Trim());
     }
 }

@@ -91,7 +91,7 @@ public static class FhirEndpoints
     }
 
     public static async Task<Results<Created, JsonHttpResult<OperationOutcome>>> CreateImmunizationAsync(
-        Immunization resource, HttpContext context, RecordVaccination record, AuditLog audit, CancellationToken cancellationToken)
+        Immunization resource, HttpContext context, RecordVaccination record, CancellationToken cancellationToken)
     {
         var (request, invalid) = FhirMapping.ToRequest(resource);
         if (invalid is not null)
@@ -99,7 +99,8 @@ public static class FhirEndpoints
             return OperationOutcomes.From(invalid);
         }
 
-        var result = await record.HandleAsync(request!, context.User.KeyName(), cancellationToken);
+        var result = await record.HandleAsync(request!, context.User.KeyName(),
+            e => RequestAudit.Entry(context, "fhir.immunization.create", e.NhsNumber, "Immunization", e.Id), cancellationToken);
         if (!result.Succeeded)
         {
             // The patient named in the body is content, not the address: an unknown one makes the resource invalid.
@@ -108,7 +109,6 @@ public static class FhirEndpoints
         }
 
         var recorded = result.Value!;
-        await audit.WriteAsync(context, "fhir.immunization.create", recorded.NhsNumber, "Immunization", recorded.Id);
         return TypedResults.Created($"/fhir/Immunization/{recorded.Id}");
     }
 

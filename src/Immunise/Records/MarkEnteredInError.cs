@@ -1,13 +1,19 @@
 using Dapper;
+using Immunise.Audit;
 using Immunise.Common;
 using Immunise.Storage;
 
 namespace Immunise.Records;
 
 /// <summary>Marks a vaccination event as entered in error. The record stays (the register forgets nothing), hidden from history.</summary>
-public sealed class MarkEnteredInError(Database database, TimeProvider clock)
+public sealed class MarkEnteredInError(Database database, TimeProvider clock, AuditLog? audit = null)
 {
-    public async Task<Result<VaccinationEvent>> HandleAsync(string id, string? reason, CancellationToken cancellationToken = default)
+    public Task<Result<VaccinationEvent>> HandleAsync(string id, string? reason, CancellationToken cancellationToken = default) =>
+        HandleAsync(id, reason, null, cancellationToken);
+
+    /// <summary>Marks the event; <paramref name="auditAs"/> describes the audit line committed in the same transaction.</summary>
+    public async Task<Result<VaccinationEvent>> HandleAsync(
+        string id, string? reason, Func<VaccinationEvent, AuditEntry>? auditAs, CancellationToken cancellationToken = default)
     {
         if (reason is { Length: > 500 })
         {
@@ -26,6 +32,12 @@ public sealed class MarkEnteredInError(Database database, TimeProvider clock)
         var row = await connection.QuerySingleOrDefaultAsync<VaccinationRow>(new CommandDefinition(
             $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE id = @id", new { id }, transaction,
             cancellationToken: cancellationToken));
+        if (rows > 0 && row is not null && auditAs is not null)
+        {
+            await (audit ?? throw new InvalidOperationException("No audit log was given to record the audit line."))
+                .WriteAsync(connection, transaction, auditAs(row.ToEvent()), cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return (rows, row) switch
         {

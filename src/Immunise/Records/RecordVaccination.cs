@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
 using Dapper;
+using Immunise.Audit;
 using Immunise.Common;
 using Immunise.People;
 using Immunise.Storage;
@@ -30,9 +31,14 @@ public sealed record RecordVaccinationRequest(
 /// the person exists, the product is known, it did not happen in the future, the dose number follows the history
 /// (and the primary-course interval), and it is not the same product given again on the same day.
 /// </summary>
-public sealed partial class RecordVaccination(Database database, TimeProvider clock, VaccineCatalogue catalogue)
+public sealed partial class RecordVaccination(Database database, TimeProvider clock, VaccineCatalogue catalogue, AuditLog? audit = null)
 {
-    public async Task<Result<VaccinationEvent>> HandleAsync(RecordVaccinationRequest request, string recordedBy, CancellationToken cancellationToken = default)
+    public Task<Result<VaccinationEvent>> HandleAsync(RecordVaccinationRequest request, string recordedBy, CancellationToken cancellationToken = default) =>
+        HandleAsync(request, recordedBy, null, cancellationToken);
+
+    /// <summary>Records the vaccination; <paramref name="auditAs"/> describes the audit line committed in the same transaction.</summary>
+    public async Task<Result<VaccinationEvent>> HandleAsync(
+        RecordVaccinationRequest request, string recordedBy, Func<VaccinationEvent, AuditEntry>? auditAs, CancellationToken cancellationToken = default)
     {
         var (draft, invalid) = Validate(request, clock.GetUtcNow(), catalogue);
         if (invalid is not null)
@@ -87,6 +93,12 @@ public sealed partial class RecordVaccination(Database database, TimeProvider cl
             return UniqueViolation.Message(e).Contains("source", StringComparison.Ordinal)
                 ? Failure.Conflict("duplicate-identifier", "A vaccination with this identifier from this system is already recorded.", "identifier")
                 : Failure.Conflict("duplicate-vaccination", "This product is already recorded for this person on this day.");
+        }
+
+        if (auditAs is not null)
+        {
+            await (audit ?? throw new InvalidOperationException("No audit log was given to record the audit line."))
+                .WriteAsync(connection, transaction, auditAs(recorded), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -41,3 +41,39 @@ public sealed class AuditLogTests
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => write);
     }
 }
+
+public sealed class AuditedWriteTests
+{
+    private static readonly DateTimeOffset s_now = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task RecordVaccination_WithAuditLine_CommitsTheLineWithTheEventAndNoneWhenRefused(DatabaseProvider provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        var clock = new FixedClock(s_now);
+        await using var audit = new AuditLog(db.Database, clock);
+        var nhs = NhsNumber.Parse("9434765919");
+        await using (var connection = await db.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO people (nhs_number, given_name, family_name, date_of_birth, sex, postcode, care_home_resident, created_at, updated_at)
+                VALUES (@nhs, 'Sarah', 'Taylor', @dob, 'female', 'EC1A 1BB', @no, @now, @now)
+                """,
+                new { nhs = nhs.Value, dob = new DateOnly(1965, 2, 28), no = false, now = s_now });
+        }
+
+        var record = new Immunise.Records.RecordVaccination(db.Database, clock, Immunise.Vaccines.VaccineCatalogue.Default, audit);
+        var request = new Immunise.Records.RecordVaccinationRequest(nhs.Value, "39115611000001103", s_now.AddDays(-1), "B87008");
+        AuditEntry Describe(Immunise.Records.VaccinationEvent e) => new(Actor.ApiKey("gp-system"), "vaccination.recorded", e.NhsNumber, "VaccinationEvent", e.Id);
+
+        var recorded = await record.HandleAsync(request, "gp-system", Describe);
+        var duplicate = await record.HandleAsync(request, "gp-system", Describe);
+
+        Assert.True(recorded.Succeeded);
+        Assert.Equal("duplicate-vaccination", duplicate.Failure?.Code);
+        var lines = await audit.ForPersonAsync(nhs);
+        var line = Assert.Single(lines);
+        Assert.Equal(("vaccination.recorded", recorded.Value!.Id, "gp-system"), (line.Action, line.ResourceId, line.ActorId));
+    }
+}
