@@ -65,7 +65,7 @@ public sealed class AuditLog : IAsyncDisposable
         // PostgreSQL commits several batches side by side; SQLite has one writer, so more would only queue for its lock.
         _maxInFlight = database.Dialect.IsPostgres ? 4 : 1;
         _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
-        _writer = Task.Run(WriteBatchesAsync);
+        _writer = Task.Run(WriteBatchesAsync).ContinueWith(FailWhatIsLeft, TaskScheduler.Default);
     }
 
     /// <summary>Appends an entry; completes when it is committed (together with whatever else was waiting).</summary>
@@ -113,6 +113,21 @@ public sealed class AuditLog : IAsyncDisposable
         for (var i = 0; i < _maxInFlight; i++)
         {
             await _inFlight.WaitAsync();
+        }
+    }
+
+    /// <summary>If the writer ever stops on an error, nothing may wait for it forever: fail what is queued and refuse more.</summary>
+    private void FailWhatIsLeft(Task writer)
+    {
+        if (writer.Exception is not { } error)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete(error);
+        while (_queue.Reader.TryRead(out var pending))
+        {
+            pending.Done?.TrySetException(error);
         }
     }
 
