@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Dapper;
 using Immunise.People;
 using Immunise.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Immunise.Audit;
 
@@ -57,6 +58,7 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly Task _writer;
     private readonly SemaphoreSlim _inFlight;
     private readonly int _maxInFlight;
+    private readonly SqliteWriter _sqlite;
 
     public AuditLog(Database database, TimeProvider clock)
     {
@@ -65,6 +67,7 @@ public sealed class AuditLog : IAsyncDisposable
         // PostgreSQL commits several batches side by side; SQLite has one writer, so more would only queue for its lock.
         _maxInFlight = database.Dialect.IsPostgres ? 4 : 1;
         _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
+        _sqlite = new SqliteWriter(database);
         _writer = Task.Run(WriteBatchesAsync).ContinueWith(FailWhatIsLeft, TaskScheduler.Default);
     }
 
@@ -92,6 +95,8 @@ public sealed class AuditLog : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _writer;
+        await _sqlite.DisposeAsync();
+        _inFlight.Dispose();
     }
 
     private async Task WriteBatchesAsync()
@@ -135,11 +140,15 @@ public sealed class AuditLog : IAsyncDisposable
     {
         try
         {
-            if (batch.Count > 0)
+            if (batch.Count > 0 && _database.Dialect.IsPostgres)
             {
                 var (sql, parameters) = Insert(batch);
                 await using var connection = await _database.OpenAsync();
                 await connection.ExecuteAsync(sql, parameters);
+            }
+            else if (batch.Count > 0)
+            {
+                await _sqlite.CommitAsync(batch);
             }
 
             batch.ForEach(p => p.Done?.TrySetResult());
@@ -179,6 +188,73 @@ public sealed class AuditLog : IAsyncDisposable
     }
 
     private sealed record Pending(AuditEntry Entry, DateTimeOffset At, TaskCompletionSource? Done);
+
+    /// <summary>
+    /// SQLite's one writer: a connection kept open with a prepared one-row insert, run once per entry inside one transaction
+    /// per batch (SQLite's fastest way to append; a long multi-row statement would be parsed afresh for every batch).
+    /// </summary>
+    private sealed class SqliteWriter(Database database) : IAsyncDisposable
+    {
+        private SqliteConnection? _connection;
+        private SqliteCommand? _insert;
+
+        public async Task CommitAsync(IReadOnlyList<Pending> batch)
+        {
+            try
+            {
+                if (_connection is null || _insert is null)
+                {
+                    _connection = (SqliteConnection)await database.OpenSessionAsync();
+                    _insert = _connection.CreateCommand();
+                    _insert.CommandText = $"INSERT INTO audit_events ({Columns}) VALUES ($at, $actorType, $actorId, $action, $nhs, $resourceType, $resourceId, $purpose, $correlation)";
+                    foreach (var name in new[] { "$at", "$actorType", "$actorId", "$action", "$nhs", "$resourceType", "$resourceId", "$purpose", "$correlation" })
+                    {
+                        _insert.Parameters.Add(name, SqliteType.Text);
+                    }
+                }
+
+                await using var transaction = _connection.BeginTransaction();
+                _insert.Transaction = transaction;
+                _insert.Prepare();
+                var p = _insert.Parameters;
+                foreach (var (entry, at, _) in batch)
+                {
+                    p[0].Value = Instant.Format(at);
+                    p[1].Value = entry.Actor.Type;
+                    p[2].Value = entry.Actor.Id;
+                    p[3].Value = entry.Action;
+                    p[4].Value = (object?)entry.NhsNumber?.Value ?? DBNull.Value;
+                    p[5].Value = (object?)entry.ResourceType ?? DBNull.Value;
+                    p[6].Value = (object?)entry.ResourceId ?? DBNull.Value;
+                    p[7].Value = (object?)Truncate(entry.Purpose, 200) ?? DBNull.Value;
+                    p[8].Value = (object?)Truncate(entry.CorrelationId, 100) ?? DBNull.Value;
+                    await _insert.ExecuteNonQueryAsync();
+                }
+
+                await transaction.CommitAsync();
+            }
+            catch
+            {
+                await DisposeAsync(); // start afresh on the next batch
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_insert is not null)
+            {
+                await _insert.DisposeAsync();
+                _insert = null;
+            }
+
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
+    }
 
     /// <summary>The audit trail for one person, newest first: who looked at or changed their record.</summary>
     public async Task<IReadOnlyList<AuditEvent>> ForPersonAsync(NhsNumber nhsNumber, int limit = 100, CancellationToken cancellationToken = default)
