@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -30,6 +31,8 @@ public sealed class DatabaseOptions
 /// </summary>
 public sealed class Database : IAsyncDisposable
 {
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> s_configured = new();
+    private static readonly object s_configuredMarker = new();
     private readonly NpgsqlDataSource? _postgres;
     private readonly NpgsqlDataSource? _postgresSessions;
     private readonly string _sqliteConnectionString = string.Empty;
@@ -95,12 +98,15 @@ public sealed class Database : IAsyncDisposable
 
         var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
         await connection.OpenAsync(cancellationToken);
-        await using (var pragma = connection.CreateCommand())
+        if (connection.Handle is { } handle && !s_configured.TryGetValue(handle, out _))
         {
-            // Per connection: with WAL, NORMAL loses no committed data on a process crash (only on power loss, the last commits);
-            // busy_timeout makes SQLite itself wait for the write lock in short steps, rather than the driver's coarse retries.
+            // Once per physical connection (the pool hands the same one out again): with WAL, NORMAL loses no committed data
+            // on a process crash (only, on power loss, the last commits); busy_timeout makes SQLite itself wait for the write
+            // lock in short steps, rather than the driver's coarse retries.
+            await using var pragma = connection.CreateCommand();
             pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
+            s_configured.AddOrUpdate(handle, s_configuredMarker);
         }
 
         return connection;
