@@ -104,7 +104,7 @@ public sealed class Database : IAsyncDisposable
             // on a process crash (only, on power loss, the last commits); busy_timeout makes SQLite itself wait for the write
             // lock in short steps, rather than the driver's coarse retries.
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000";
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             s_configured.AddOrUpdate(handle, s_configuredMarker);
         }
