@@ -18,16 +18,33 @@ public sealed class DemoData(Database database, TimeProvider clock)
     /// </summary>
     public async Task<SeedResult> SeedIfEmptyAsync(int people, int seed, IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        await using (var connection = await database.OpenAsync(cancellationToken))
+        // Several nodes may start together on one empty PostgreSQL: the first to take this lock seeds, the others then find
+        // people and do nothing. (A session lock, so it is held on a connection of its own for the whole seeding.)
+        await using var session = await database.OpenSessionAsync(cancellationToken);
+        if (database.Dialect.IsPostgres)
         {
-            var any = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            await session.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = SeedLockKey }, cancellationToken: cancellationToken));
+        }
+
+        try
+        {
+            var any = await session.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM people LIMIT 1) x", cancellationToken: cancellationToken));
             if (any > 0)
             {
                 return new SeedResult(0, 0, 0, AlreadySeeded: true);
             }
-        }
 
-        return await new SeedPopulation(database, clock).SeedAsync(people, seed, progress, cancellationToken);
+            return await new SeedPopulation(database, clock).SeedAsync(people, seed, progress, cancellationToken);
+        }
+        finally
+        {
+            if (database.Dialect.IsPostgres)
+            {
+                await session.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = SeedLockKey });
+            }
+        }
     }
+
+    private const long SeedLockKey = 7_262_022; // one more than the migrator's
 }

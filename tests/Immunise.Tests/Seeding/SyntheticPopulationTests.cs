@@ -98,6 +98,23 @@ public sealed class SyntheticPopulationTests
     }
 
     [Fact]
+    public async Task DemoData_TwoNodesStartingTogetherOnPostgres_SeedThePopulationOnce()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var otherNode = new Database(db.Options);
+        var clock = new FixedClock(s_now);
+
+        var results = await Task.WhenAll(
+            Task.Run(() => new DemoData(db.Database, clock).SeedIfEmptyAsync(1_500, 1, null, CancellationToken.None)),
+            Task.Run(() => new DemoData(otherNode, clock).SeedIfEmptyAsync(1_500, 1, null, CancellationToken.None)));
+
+        Assert.Single(results, r => r.AlreadySeeded);
+        Assert.Single(results, r => !r.AlreadySeeded && r.People == 1_500);
+        await using var connection = await db.Database.OpenAsync();
+        Assert.Equal(1_500, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM people"));
+    }
+
+    [Fact]
     public async Task SeedPopulation_OnNonEmptyRegister_ContinuesAfterTheHighestSyntheticNumber()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
