@@ -28,6 +28,7 @@ public sealed class PostgresCluster : IDisposable
         _directory = Path.Combine(Path.GetTempPath(), $"immunise-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(_directory);
         _asPostgresUser = Environment.UserName == "root";
+        RemoveLeftovers();
         if (_asPostgresUser)
         {
             Run("chown", $"postgres:postgres {_directory}");
@@ -84,6 +85,56 @@ public sealed class PostgresCluster : IDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Removes clusters left by test processes that are gone (a test host can be ended before its exit handlers finish):
+    /// each directory carries its owner's process id, and a server still running there is stopped first.
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), "immunise-pg-*"))
+        {
+            var parts = Path.GetFileName(directory).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[2], out var owner) || IsRunning(owner))
+            {
+                continue;
+            }
+
+            try
+            {
+                var data = Path.Combine(directory, "data");
+                if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                {
+                    Run(Tool("pg_ctl"), $"-D {data} -m immediate -w stop", asPostgres: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // not running
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 
