@@ -81,7 +81,7 @@ public static class LoadGenerator
             }
         })).ToArray();
         await Task.WhenAll(workers);
-        return (Math.Min(sent, maxRequests) - 0, errors);
+        return (Math.Min(sent, maxRequests), errors);
     }
 
     private static double Percentile(double[] sorted, double p) =>

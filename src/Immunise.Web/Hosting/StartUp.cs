@@ -51,7 +51,7 @@ public static class StartUp
         if (migrate)
         {
             var applied = await new Migrator(database).MigrateAsync(stopping);
-            StartUpLog.Migrated(logger, database.Provider.ToString(), applied.Count, applied.Count == 0 ? 0 : applied[^1].Version);
+            StartUpLog.Migrated(logger, database.Provider.ToString(), applied.Count, Migrator.Scripts(database.Provider)[^1].Version);
         }
 
         if (options.SeedPeople > 0)

@@ -31,7 +31,7 @@ public sealed record CreatedApiKey(ApiClient Client, string Key);
 public sealed class ApiKeys(Database database, TimeProvider clock)
 {
     private static readonly TimeSpan s_cacheFor = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<string, (ApiClient? Client, string Hash, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ApiClient Client, string Hash, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     public async Task<Result<CreatedApiKey>> CreateAsync(string name, IEnumerable<string> scopes, CancellationToken cancellationToken = default)
@@ -112,7 +112,7 @@ public sealed class ApiKeys(Database database, TimeProvider clock)
         }
 
         var parts = presented.Split('_', 3);
-        if (parts.Length != 3)
+        if (parts.Length != 3 || parts[1].Length is 0 or > 32 || !parts[1].All(char.IsAsciiLetterOrDigit))
         {
             return null;
         }
@@ -123,7 +123,7 @@ public sealed class ApiKeys(Database database, TimeProvider clock)
         {
             if (_cache.TryGetValue(id, out var cached) && cached.Until > now)
             {
-                return cached.Client is not null && FixedTimeEquals(cached.Hash, secretHash) ? cached.Client : null;
+                return FixedTimeEquals(cached.Hash, secretHash) ? cached.Client : null;
             }
         }
 
@@ -131,13 +131,19 @@ public sealed class ApiKeys(Database database, TimeProvider clock)
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             "SELECT id, name, secret_hash, scopes FROM api_keys WHERE id = @id AND revoked_at IS NULL", new { id },
             cancellationToken: cancellationToken));
-        var client = row is null ? null : new ApiClient(row.Id, row.Name, row.Scopes.Split(' ').ToHashSet(StringComparer.Ordinal));
-        lock (_lock)
+        if (row is null)
         {
-            _cache[id] = (client, row?.SecretHash ?? "", now + s_cacheFor);
+            // Not cached: ids anyone can make up must not grow the cache. It holds only keys that exist.
+            return null;
         }
 
-        return client is not null && FixedTimeEquals(row!.SecretHash, secretHash) ? client : null;
+        var client = new ApiClient(row.Id, row.Name, row.Scopes.Split(' ').ToHashSet(StringComparer.Ordinal));
+        lock (_lock)
+        {
+            _cache[id] = (client, row.SecretHash, now + s_cacheFor);
+        }
+
+        return FixedTimeEquals(row.SecretHash, secretHash) ? client : null;
     }
 
     public async Task<bool> RevokeAsync(string name, CancellationToken cancellationToken = default)

@@ -51,6 +51,7 @@ public sealed class CatalogueAndGeographyTests
         Assert.True(Postcode.TryNormalise(input, out var postcode));
         Assert.Equal(expected, postcode);
         Assert.Equal(expected.Split(' ')[0], Postcode.Outcode(postcode));
+        Assert.Equal(expected[..^2], Postcode.Sector(postcode));
     }
 
     [Theory]
