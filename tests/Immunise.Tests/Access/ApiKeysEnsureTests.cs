@@ -37,4 +37,20 @@ public sealed class ApiKeysEnsureTests
         Assert.Equal("invalid-key", tooShort.Failure?.Code);
         Assert.Equal("invalid-key", noPrefix.Failure?.Code);
     }
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task VerifyAsync_KeyTriedBeforeItExisted_WorksAsSoonAsItIsStored(DatabaseProvider provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        var keys = new ApiKeys(db.Database, new FixedClock(DateTimeOffset.UnixEpoch.AddYears(56)));
+
+        var before = await keys.VerifyAsync(DemoKey);
+        await keys.EnsureAsync("demo", DemoKey, [Scopes.RecordsRead]);
+        var after = await keys.VerifyAsync(DemoKey);
+        var wrongSecret = await keys.VerifyAsync(DemoKey[..^1] + (DemoKey[^1] == 'A' ? 'B' : 'A'));
+
+        Assert.Null(before);
+        Assert.Equal("demo", after?.Name);
+        Assert.Null(wrongSecret);
+    }
 }
