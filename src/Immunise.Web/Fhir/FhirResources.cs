@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Immunise.Web.Fhir;
 
@@ -15,12 +16,23 @@ public static class FhirJson
     public const string Ucum = "http://unitsofmeasure.org";
     public const string VaccinationProcedureExtension = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure";
 
+    /// <summary>
+    /// The resources Immunise serves are written by generated code (<see cref="FhirJsonContext"/>), the rest by reflection.
+    /// The default encoder is kept (non-ASCII and HTML-sensitive characters escaped): the generated fast path requires it.
+    /// </summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // served as JSON, never inside HTML
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(FhirJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Bundle))]
+[JsonSerializable(typeof(Immunization))]
+[JsonSerializable(typeof(Patient))]
+[JsonSerializable(typeof(OperationOutcome))]
+public sealed partial class FhirJsonContext : JsonSerializerContext;
 
 public sealed record Coding(string? System, string? Code, string? Display = null);
 

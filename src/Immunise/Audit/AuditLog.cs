@@ -6,6 +6,8 @@ using Dapper;
 using Immunise.People;
 using Immunise.Storage;
 using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Immunise.Audit;
 
@@ -142,9 +144,7 @@ public sealed class AuditLog : IAsyncDisposable
         {
             if (batch.Count > 0 && _database.Dialect.IsPostgres)
             {
-                var (sql, parameters) = Insert(batch);
-                await using var connection = await _database.OpenAsync();
-                await connection.ExecuteAsync(sql, parameters);
+                await PostgresWriter.CommitAsync(_database, batch);
             }
             else if (batch.Count > 0)
             {
@@ -254,6 +254,63 @@ public sealed class AuditLog : IAsyncDisposable
                 _connection = null;
             }
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL: a batch is one prepared statement whose parameters are nine arrays (<c>INSERT … SELECT FROM unnest(…)</c>),
+    /// so every batch, whatever its size, runs the same plan; a multi-row <c>VALUES</c> list would be a new statement to
+    /// parse and plan for each batch size. It runs on a plain pooled connection, where the preparation persists.
+    /// </summary>
+    private static class PostgresWriter
+    {
+        private const string Sql =
+            $"""
+            INSERT INTO audit_events ({Columns})
+            SELECT * FROM unnest(@at, @actorType, @actorId, @action, @nhs, @resourceType, @resourceId, @purpose, @correlation)
+            """;
+
+        public static async Task CommitAsync(Database database, IReadOnlyList<Pending> batch)
+        {
+            var at = new DateTime[batch.Count];
+            var actorType = new string[batch.Count];
+            var actorId = new string[batch.Count];
+            var action = new string[batch.Count];
+            var nhs = new string?[batch.Count];
+            var resourceType = new string?[batch.Count];
+            var resourceId = new string?[batch.Count];
+            var purpose = new string?[batch.Count];
+            var correlation = new string?[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (entry, when, _) = batch[i];
+                at[i] = when.UtcDateTime;
+                actorType[i] = entry.Actor.Type;
+                actorId[i] = entry.Actor.Id;
+                action[i] = entry.Action;
+                nhs[i] = entry.NhsNumber?.Value;
+                resourceType[i] = entry.ResourceType;
+                resourceId[i] = entry.ResourceId;
+                purpose[i] = Truncate(entry.Purpose, 200);
+                correlation[i] = Truncate(entry.CorrelationId, 100);
+            }
+
+            await using var connection = (NpgsqlConnection)await database.OpenSessionAsync();
+            await using var command = new NpgsqlCommand(Sql, connection);
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = at });
+            Text(command, "actorType", actorType);
+            Text(command, "actorId", actorId);
+            Text(command, "action", action);
+            Text(command, "nhs", nhs);
+            Text(command, "resourceType", resourceType);
+            Text(command, "resourceId", resourceId);
+            Text(command, "purpose", purpose);
+            Text(command, "correlation", correlation);
+            await command.PrepareAsync();
+            await command.ExecuteNonQueryAsync();
+        }
+
+        private static void Text(NpgsqlCommand command, string name, string?[] values) =>
+            command.Parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = values });
     }
 
     /// <summary>The audit trail for one person, newest first: who looked at or changed their record.</summary>

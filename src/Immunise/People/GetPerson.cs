@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Immunise.Storage;
 
@@ -12,12 +13,16 @@ public sealed class GetPerson(Database database)
         clinical_risk_groups, occupations, mobile, email, address, date_of_death
         """;
 
+    private static readonly string s_byNhsNumber = $"SELECT {Columns} FROM people WHERE nhs_number = @nhs";
+
     public async Task<Person?> HandleAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<PersonRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM people WHERE nhs_number = @nhs", new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
-        return row?.ToPerson();
+        await using var command = connection.CreateCommand();
+        command.CommandText = s_byNhsNumber;
+        Storage.Columns.Parameter(command, "nhs", nhsNumber.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? PersonRow.Read(reader).ToPerson() : null;
     }
 
     public async Task<bool> ExistsAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
@@ -46,6 +51,26 @@ public sealed class PersonRow
     public string? Email { get; set; }
     public string? Address { get; set; }
     public DateOnly? DateOfDeath { get; set; }
+
+    /// <summary>Maps a row selected with <see cref="GetPerson.Columns"/>, by position (the lookup's hot path).</summary>
+    public static PersonRow Read(DbDataReader reader) => new()
+    {
+        NhsNumber = Storage.Columns.Text(reader, 0),
+        GivenName = Storage.Columns.Text(reader, 1),
+        FamilyName = Storage.Columns.Text(reader, 2),
+        DateOfBirth = Storage.Columns.Date(reader, 3),
+        Sex = Storage.Columns.Text(reader, 4),
+        Postcode = Storage.Columns.Text(reader, 5),
+        GpPracticeCode = Storage.Columns.TextOrNull(reader, 6),
+        Ethnicity = Storage.Columns.TextOrNull(reader, 7),
+        CareHomeResident = Storage.Columns.Boolean(reader, 8),
+        ClinicalRiskGroups = Storage.Columns.TextOrNull(reader, 9),
+        Occupations = Storage.Columns.TextOrNull(reader, 10),
+        Mobile = Storage.Columns.TextOrNull(reader, 11),
+        Email = Storage.Columns.TextOrNull(reader, 12),
+        Address = Storage.Columns.TextOrNull(reader, 13),
+        DateOfDeath = Storage.Columns.DateOrNull(reader, 14),
+    };
 
     public Person ToPerson() => new(
         People.NhsNumber.Parse(NhsNumber), GivenName, FamilyName, DateOfBirth, Sex, Postcode, GpPracticeCode, Ethnicity,

@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Immunise.People;
 using Immunise.Storage;
+using Column = Immunise.Storage.Columns;
 
 namespace Immunise.Records;
 
@@ -17,40 +20,49 @@ public sealed class GetVaccinationHistory(Database database)
 {
     public async Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)
     {
-        var sql = $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = @NhsNumber";
-        var parameters = new DynamicParameters();
-        parameters.Add("NhsNumber", query.NhsNumber.Value);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = @nhs");
+        Column.Parameter(command, "nhs", query.NhsNumber.Value);
         if (!query.IncludeEnteredInError)
         {
-            sql += " AND status = 'completed'";
+            sql.Append(" AND status = 'completed'");
         }
 
         if (query.TargetDiseases is { Count: > 0 } targets)
         {
-            var names = targets.Select((t, i) => (Name: $"t{i}", Value: t)).ToList();
-            sql += $" AND target_disease IN ({string.Join(", ", names.Select(n => "@" + n.Name))})";
-            foreach (var (name, value) in names)
+            sql.Append(" AND target_disease IN (");
+            var i = 0;
+            foreach (var target in targets)
             {
-                parameters.Add(name, value);
+                sql.Append(i == 0 ? "@t0" : string.Create(CultureInfo.InvariantCulture, $", @t{i}"));
+                Column.Parameter(command, string.Create(CultureInfo.InvariantCulture, $"t{i++}"), target);
             }
+
+            sql.Append(')');
         }
 
         if (query.From is { } from)
         {
-            sql += " AND occurred_on >= @From";
-            parameters.Add("From", from);
+            sql.Append(" AND occurred_on >= @from");
+            Column.Parameter(command, "from", Column.DateValue(command, from));
         }
 
         if (query.To is { } to)
         {
-            sql += " AND occurred_on <= @To";
-            parameters.Add("To", to);
+            sql.Append(" AND occurred_on <= @to");
+            Column.Parameter(command, "to", Column.DateValue(command, to));
         }
 
-        sql += " ORDER BY occurred_at, id";
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<VaccinationRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return rows.Select(r => r.ToEvent()).ToList();
+        command.CommandText = sql.Append(" ORDER BY occurred_at, id").ToString();
+        var events = new List<VaccinationEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(VaccinationRow.Read(reader).ToEvent());
+        }
+
+        return events;
     }
 
     public async Task<VaccinationEvent?> FindAsync(string id, CancellationToken cancellationToken = default)

@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Immunise.People;
+using Column = Immunise.Storage.Columns;
 
 namespace Immunise.Records;
 
@@ -32,6 +34,31 @@ internal sealed class VaccinationRow
     public string? SourceIdentifier { get; set; }
     public DateTimeOffset? EnteredInErrorAt { get; set; }
     public string? EnteredInErrorReason { get; set; }
+
+    /// <summary>Maps a row selected with <see cref="Columns"/>, by position (the history lookup's hot path).</summary>
+    public static VaccinationRow Read(DbDataReader reader) => new()
+    {
+        Id = Column.Text(reader, 0),
+        NhsNumber = Column.Text(reader, 1),
+        TargetDisease = Column.Text(reader, 2),
+        ProductCode = Column.Text(reader, 3),
+        DoseNumber = Column.Integer(reader, 4),
+        OccurredAt = Column.Instant(reader, 5),
+        SiteOdsCode = Column.Text(reader, 6),
+        BatchNumber = Column.TextOrNull(reader, 7),
+        BatchExpiry = Column.DateOrNull(reader, 8),
+        RouteCode = Column.TextOrNull(reader, 9),
+        BodySiteCode = Column.TextOrNull(reader, 10),
+        Performer = Column.TextOrNull(reader, 11),
+        PrimarySource = Column.Boolean(reader, 12),
+        Status = Column.Text(reader, 13),
+        RecordedAt = Column.Instant(reader, 14),
+        RecordedBy = Column.Text(reader, 15),
+        SourceSystem = Column.TextOrNull(reader, 16),
+        SourceIdentifier = Column.TextOrNull(reader, 17),
+        EnteredInErrorAt = Column.InstantOrNull(reader, 18),
+        EnteredInErrorReason = Column.TextOrNull(reader, 19),
+    };
 
     public VaccinationEvent ToEvent() => new(
         Id, People.NhsNumber.Parse(NhsNumber), TargetDisease, ProductCode, DoseNumber, OccurredAt, SiteOdsCode, BatchNumber,
