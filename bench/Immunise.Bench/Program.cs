@@ -6,7 +6,7 @@ using Immunise.Bench;
 // Immunise benchmarks. Each figure is measured beside a baseline in the same run on the same machine, and reported as a
 // ratio as well as an absolute rate. Usage:
 //   dotnet run -c Release --project bench/Immunise.Bench -- [all|import|lookup] [--people N] [--seconds S]
-//       [--concurrency C] [--databases sqlite,postgres] [--out FILE]
+//       [--concurrency C] [--databases sqlite,postgres] [--rounds R] [--out FILE]
 var options = BenchOptions.Parse(args);
 var report = new StringBuilder();
 report.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine.Describe()}");
@@ -42,7 +42,7 @@ return 0;
 
 namespace Immunise.Bench
 {
-    public sealed record BenchOptions(string Suite, int People, int Seconds, int Concurrency, IReadOnlyList<string> Databases, string? Out)
+    public sealed record BenchOptions(string Suite, int People, int Seconds, int Concurrency, IReadOnlyList<string> Databases, string? Out, int Rounds)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -55,7 +55,8 @@ namespace Immunise.Bench
                 Int("--seconds", 10),
                 Int("--concurrency", 32),
                 (Value("--databases") ?? "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries),
-                Value("--out"));
+                Value("--out"),
+                Int("--rounds", 3));
         }
     }
 
