@@ -49,13 +49,16 @@ public sealed record CampaignConfig(
     /// <summary>A campaign is live from its start date to its end date, both inclusive.</summary>
     public bool IsLiveOn(DateOnly today) => StartDate <= today && today <= EndDate;
 
-    /// <summary>The iteration in force on <paramref name="today"/>: the latest whose iteration date has arrived.</summary>
-    public Iteration? CurrentIteration(DateOnly today)
+    /// <summary>
+    /// The iteration in force at <paramref name="now"/> (Europe/London wall-clock time): the latest whose start (iteration
+    /// date at its iteration time, or the campaign's) has arrived.
+    /// </summary>
+    public Iteration? CurrentIteration(DateTime now)
     {
         Iteration? current = null;
         foreach (var iteration in Iterations)
         {
-            if (iteration.IterationDate <= today && (current is null || iteration.IterationDate > current.IterationDate))
+            if (iteration.StartsAt <= now && (current is null || iteration.StartsAt > current.StartsAt))
             {
                 current = iteration;
             }
@@ -78,7 +81,8 @@ public sealed record Iteration(
     IReadOnlyList<IterationCohort> Cohorts,
     IReadOnlyList<IterationRule> Rules,
     IReadOnlyDictionary<string, AvailableAction> ActionsMapper,
-    StatusTexts? StatusText);
+    StatusTexts? StatusText,
+    DateTime StartsAt);
 
 /// <summary>A cohort the iteration offers to; a virtual cohort admits everyone, without membership.</summary>
 public sealed record IterationCohort(

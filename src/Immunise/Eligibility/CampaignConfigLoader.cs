@@ -85,14 +85,14 @@ public static class CampaignConfigLoader
         var index = 0;
         foreach (var item in iterationsElement.EnumerateArray())
         {
-            iterations.Add(ReadIteration(r.Within($"Iterations[{index}]"), item));
+            iterations.Add(ReadIteration(r.Within($"Iterations[{index}]"), item, iterationTime));
             index++;
         }
 
-        var clash = iterations.GroupBy(i => i.IterationDate).FirstOrDefault(g => g.Count() > 1);
+        var clash = iterations.GroupBy(i => i.StartsAt).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
         {
-            throw r.Fail("Iterations", $"{clash.Count()} iterations share the iteration date {clash.Key:yyyyMMdd}");
+            throw r.Fail("Iterations", $"{clash.Count()} iterations start at the same time ({clash.Key:yyyyMMdd HH:mm:ss}), so which is current is undefined");
         }
 
         return new CampaignConfig(
@@ -110,7 +110,7 @@ public static class CampaignConfigLoader
             iterations);
     }
 
-    private static Iteration ReadIteration(Reader r, JsonElement e)
+    private static Iteration ReadIteration(Reader r, JsonElement e, TimeOnly campaignIterationTime)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -171,12 +171,14 @@ public static class CampaignConfigLoader
             statusTexts = new StatusTexts(s.OptionalString(st, "NotEligible"), s.OptionalString(st, "NotActionable"), s.OptionalString(st, "Actionable"));
         }
 
+        var date = r.RequiredDate(e, "IterationDate");
+        var time = r.OptionalTime(e, "IterationTime");
         return new Iteration(
             r.RequiredString(e, "ID", allowEmpty: true),
             r.RequiredInt(e, "Version"),
             name,
-            r.RequiredDate(e, "IterationDate"),
-            r.OptionalTime(e, "IterationTime"),
+            date,
+            time,
             r.RequiredString(e, "Type"),
             r.RequiredString(e, "DefaultCommsRouting", allowEmpty: true),
             r.RequiredString(e, "DefaultNotEligibleRouting", allowEmpty: true),
@@ -184,7 +186,8 @@ public static class CampaignConfigLoader
             cohorts,
             rules,
             actions,
-            statusTexts);
+            statusTexts,
+            date.ToDateTime(time ?? campaignIterationTime));
     }
 
     private static Dictionary<string, (string? Code, string? Text)> ReadRulesMapper(Reader r, JsonElement e)

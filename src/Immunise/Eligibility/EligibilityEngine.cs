@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Immunise.Eligibility;
 
 /// <summary>
-/// What is asked: the person's data, the campaigns loaded, the day to decide for (Europe/London), the API's query
-/// parameters, and the campaign config ids the consumer may see (null: all).
+/// What is asked: the person's data, the campaigns loaded, the day and time to decide for (Europe/London wall clock;
+/// with no time, every iteration starting that day has started), the API's query parameters, and the campaign config
+/// ids the consumer may see (null: all).
 /// </summary>
 public sealed record EligibilityRequest(
     PersonData Person,
@@ -15,7 +16,11 @@ public sealed record EligibilityRequest(
     bool IncludeActions = true,
     IReadOnlySet<string>? AllowedCampaignIds = null,
     string? ResponseId = null,
-    DateTimeOffset? LastUpdated = null);
+    DateTimeOffset? LastUpdated = null,
+    TimeOnly? TimeOfDay = null)
+{
+    public DateTime Now => Today.ToDateTime(TimeOfDay ?? TimeOnly.MaxValue);
+}
 
 public enum EligibilityOutcome
 {
@@ -32,8 +37,7 @@ public sealed record EligibilityResult(EligibilityOutcome Outcome, EligibilityRe
 /// <summary>
 /// Decides a person's eligibility for each requested condition: a pure function of the data given (no I/O, no clock).
 /// <para>
-/// Per condition, the live campaigns for that target are each evaluated at their current iteration and the best result
-/// wins. Within an iteration each cohort (by priority) is: not eligible unless the person is a member (or the cohort is
+/// Per condition, of the live campaigns for that target the one whose current iteration started last is used. Within an iteration each cohort (by priority) is: not eligible unless the person is a member (or the cohort is
 /// virtual); not eligible if every rule of some priority group of filter (F) rules matches; otherwise not actionable if
 /// every rule of some priority group of suppression (S) rules matches (a matching group with RuleStop ends the search),
 /// and actionable if none does. The person's status is the best of their cohorts'. Actions come from the redirect (R),
@@ -107,15 +111,22 @@ public static class EligibilityEngine
 
     private static ProcessedSuggestion? EvaluateCondition(EligibilityRequest request, string target, IReadOnlyList<CampaignConfig> campaigns)
     {
-        IterationResult? best = null;
-        foreach (var campaign in campaigns)
+        // The campaign whose current iteration started last speaks for the target; where several started at the same
+        // moment, the best result among them.
+        var now = request.Now;
+        var current = campaigns
+            .Select(c => c.CurrentIteration(now))
+            .OfType<Iteration>()
+            .ToList();
+        if (current.Count == 0)
         {
-            var iteration = campaign.CurrentIteration(request.Today);
-            if (iteration is null)
-            {
-                continue;
-            }
+            return null;
+        }
 
+        var latest = current.Max(i => i.StartsAt);
+        IterationResult? best = null;
+        foreach (var iteration in current.Where(i => i.StartsAt == latest))
+        {
             var result = EvaluateIteration(request.Person, iteration, request.Today);
             if (best is null || result.Status > best.Status)
             {
@@ -148,10 +159,9 @@ public static class EligibilityEngine
         var suitability = new List<SuitabilityRule>();
         if (status == EligibilityStatus.NotActionable)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var rule in DistinctByTypeAndPriority(groups.SelectMany(g => g.Reasons)))
             {
-                if (!string.IsNullOrEmpty(rule.RuleText) && seen.Add(rule.RuleCode))
+                if (!string.IsNullOrEmpty(rule.RuleText))
                 {
                     suitability.Add(new SuitabilityRule(
                         TypeCode(rule.Type),
@@ -190,7 +200,7 @@ public static class EligibilityEngine
         var indexByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var cohort in iteration.Cohorts.OrderBy(c => c.Priority))
         {
-            var result = EvaluateCohort(person, memberOf, cohort, filters, suppressions, today);
+            var result = EvaluateCohort(person, iteration, memberOf, cohort, filters, suppressions, today);
             if (indexByLabel.TryGetValue(cohort.Label, out var at))
             {
                 results[at] = result;
@@ -213,6 +223,7 @@ public static class EligibilityEngine
 
     private static CohortResult EvaluateCohort(
         PersonData person,
+        Iteration iteration,
         IReadOnlySet<string> memberOf,
         IterationCohort cohort,
         List<IterationRule> filters,
@@ -226,7 +237,7 @@ public static class EligibilityEngine
 
         foreach (var group in PriorityGroups(filters.Where(r => r.AppliesTo(cohort.Label))))
         {
-            if (group.All(r => Matches(r, person, today)))
+            if (group.All(r => Matches(r, person, iteration, today)))
             {
                 return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, group);
             }
@@ -242,7 +253,7 @@ public static class EligibilityEngine
             }
 
             var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
-            if (applicable.Count == 0 || !applicable.All(r => Matches(r, person, today)))
+            if (applicable.Count == 0 || !applicable.All(r => Matches(r, person, iteration, today)))
             {
                 continue;
             }
@@ -264,10 +275,14 @@ public static class EligibilityEngine
         rules.GroupBy(r => r.Priority).OrderBy(g => g.Key).Select(g => g.ToList());
 
     /// <summary>Whether the person's attribute named by the rule satisfies the rule's condition.</summary>
-    public static bool Matches(IterationRule rule, PersonData person, DateOnly today) =>
-        rule.Condition.Matches(AttributeValue(rule, person), today);
+    public static bool Matches(IterationRule rule, PersonData person, Iteration iteration, DateOnly today) =>
+        rule.Condition.Matches(AttributeValue(rule, person, iteration), today);
 
-    public static string? AttributeValue(IterationRule rule, PersonData person)
+    /// <summary>
+    /// The value a rule tests. At COHORT level it is the person's cohort labels, comma-separated, including the iteration's
+    /// virtual cohorts (everyone belongs to those).
+    /// </summary>
+    public static string? AttributeValue(IterationRule rule, PersonData person, Iteration iteration)
     {
         switch (rule.Level)
         {
@@ -277,17 +292,16 @@ public static class EligibilityEngine
                 return person.Row(rule.AttributeTarget ?? "")?[rule.AttributeName ?? ""];
             default:
                 var cohorts = person.Rows.FirstOrDefault(r => r.AttributeType == "COHORTS");
-                if (cohorts is null)
-                {
-                    return null;
-                }
-
                 if (string.IsNullOrEmpty(rule.AttributeName) || rule.AttributeName == "COHORT_LABEL")
                 {
-                    return string.Join(',', cohorts.CohortMemberships.Select(m => m.Label).Distinct(StringComparer.Ordinal));
+                    var labels = (cohorts?.CohortMemberships.Select(m => m.Label) ?? [])
+                        .Concat(iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label))
+                        .Distinct(StringComparer.Ordinal)
+                        .ToList();
+                    return labels.Count == 0 ? null : string.Join(',', labels);
                 }
 
-                return cohorts[rule.AttributeName];
+                return cohorts?[rule.AttributeName];
         }
     }
 
@@ -304,7 +318,7 @@ public static class EligibilityEngine
         foreach (var group in PriorityGroups(iteration.Rules.Where(r => r.Type == type)))
         {
             var routing = group[0].CommsRouting;
-            if (!string.IsNullOrEmpty(routing) && group.All(r => Matches(r, person, today)))
+            if (!string.IsNullOrEmpty(routing) && group.All(r => Matches(r, person, iteration, today)))
             {
                 var chosen = ActionsFor(iteration, routing);
                 if (chosen.Count > 0)

@@ -11,7 +11,8 @@ public sealed class PersonalisationTokenException(string message) : Exception(me
 /// Fills <c>[[PERSON.ATTRIBUTE]]</c> and <c>[[TARGET.RSV.ATTRIBUTE]]</c> tokens in response texts from the person's data.
 /// The last part may carry functions: <c>:DATE(format)</c> (a strftime-style format, e.g. <c>%-d %B %Y</c>) and
 /// <c>:ADD_DAYS(n[, SOURCE])</c>, which derives a date n days after SOURCE (by default the attribute itself, or
-/// LAST_SUCCESSFUL_DATE for NEXT_DOSE_DUE). A token naming an attribute the data does not have is refused.
+/// LAST_SUCCESSFUL_DATE for NEXT_DOSE_DUE). A token naming an attribute the data does not have is refused; a token for a
+/// target the person has no data for is empty.
 /// </summary>
 public static partial class PersonalisationTokens
 {
@@ -102,6 +103,11 @@ public static partial class PersonalisationTokens
         }
         else
         {
+            if (row is null && level == "TARGET")
+            {
+                return ""; // no data held for that target: nothing to show
+            }
+
             if (row is null || !row.Has(attribute))
             {
                 throw new PersonalisationTokenException($"Invalid attribute name '{attribute}' in token '{token}'.");
