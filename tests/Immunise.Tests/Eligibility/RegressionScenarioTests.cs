@@ -13,10 +13,23 @@ namespace Immunise.Tests.Eligibility;
 /// (see <see cref="ReopenClosedLiteralWindow"/>) so the scenario still exercises the rules it was written for; campaign
 /// windows given as placeholders are left alone, so closed-campaign behaviour is still tested.
 /// </para>
+/// <para>
+/// And one exception: a few scenarios pit a person whose age moves with today against a literal cut-off date in a rule
+/// (e.g. "75 by 30 June 2026", DATE_OF_BIRTH &gt;= 19510701). Their expected response holds only near the day it was
+/// recorded, so they are replayed as of that moment (the expected response's <c>meta.lastUpdated</c>); see
+/// <see cref="s_recordedAgainstFixedCutOff"/>.
+/// </para>
 /// </summary>
 public sealed class RegressionScenarioTests
 {
     private const string DefaultConsumer = "test-Story_Test_Consumer_ID";
+
+    private static readonly HashSet<string> s_recordedAgainstFixedCutOff =
+    [
+        "nbsIntegrationTestData/AUTO_COVID_NBS_INT_A01.json",
+        "nbsIntegrationTestData/AUTO_COVID_NBS_INT_A03.json",
+        "nbsIntegrationTestData/AUTO_COVID_NBS_INT_NA06.json",
+    ];
 
     public static TheoryData<string> Scenarios()
     {
@@ -63,16 +76,18 @@ public sealed class RegressionScenarioTests
     public void Scenario_MatchesExpectedResponse(string scenario)
     {
         var root = ScenarioFixtures.Root;
-        var spec = JsonNode.Parse(ScenarioFixtures.Substitute(File.ReadAllText(Path.Combine(root, "scenarios", scenario))))!.AsObject();
-        var expected = JsonNode.Parse(ScenarioFixtures.Substitute(File.ReadAllText(ExpectedPath(scenario))));
+        var now = s_recordedAgainstFixedCutOff.Contains(scenario) ? RecordedAt(scenario) : ScenarioFixtures.LondonNow;
+        var today = DateOnly.FromDateTime(now);
+        var spec = JsonNode.Parse(ScenarioFixtures.Substitute(File.ReadAllText(Path.Combine(root, "scenarios", scenario)), now))!.AsObject();
+        var expected = JsonNode.Parse(ScenarioFixtures.Substitute(File.ReadAllText(ExpectedPath(scenario)), now));
         var expectedCode = (int?)spec["expected_response_code"] ?? 200;
 
         var campaigns = new List<CampaignConfig>();
         string? loadError = null;
         foreach (var name in spec["config_filenames"]!.AsArray().Select(n => (string)n!))
         {
-            var text = ReopenClosedLiteralWindow(File.ReadAllText(ConfigPath(name)));
-            if (!CampaignConfigLoader.TryParse(ScenarioFixtures.Substitute(text), name, out var config, out var error))
+            var text = ReopenClosedLiteralWindow(File.ReadAllText(ConfigPath(name)), today);
+            if (!CampaignConfigLoader.TryParse(ScenarioFixtures.Substitute(text, now), name, out var config, out var error))
             {
                 loadError ??= error;
                 continue;
@@ -98,12 +113,12 @@ public sealed class RegressionScenarioTests
         var result = EligibilityEngine.Evaluate(new EligibilityRequest(
             person,
             campaigns,
-            ScenarioFixtures.Today,
+            today,
             (string?)query["conditions"],
             (string?)query["category"],
             includeActions is null || string.Equals(includeActions, "Y", StringComparison.OrdinalIgnoreCase),
             mapping.CampaignsFor(consumer),
-            TimeOfDay: TimeOnly.FromDateTime(ScenarioFixtures.LondonNow)));
+            TimeOfDay: TimeOnly.FromDateTime(now)));
 
         switch (expectedCode)
         {
@@ -128,18 +143,27 @@ public sealed class RegressionScenarioTests
     /// A config whose EndDate is a literal date already past was recorded while its campaign ran; it is reopened to a year
     /// from today. Placeholder dates are untouched.
     /// </summary>
-    internal static string ReopenClosedLiteralWindow(string configJson)
+    internal static string ReopenClosedLiteralWindow(string configJson, DateOnly today)
     {
         var node = JsonNode.Parse(configJson);
         if (node?["CampaignConfig"] is not JsonObject campaign || campaign["EndDate"] is not JsonValue endValue
             || !endValue.TryGetValue<string>(out var end) || end.Contains("<<", StringComparison.Ordinal)
-            || !DateOnly.TryParseExact(end, "yyyyMMdd", out var endDate) || endDate >= ScenarioFixtures.Today)
+            || !DateOnly.TryParseExact(end, "yyyyMMdd", out var endDate) || endDate >= today)
         {
             return configJson;
         }
 
-        campaign["EndDate"] = ScenarioFixtures.Today.AddYears(1).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        campaign["EndDate"] = today.AddYears(1).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         return node.ToJsonString();
+    }
+
+    /// <summary>When the expected response was recorded (its meta.lastUpdated), on the Europe/London wall clock.</summary>
+    private static DateTime RecordedAt(string scenario)
+    {
+        var recorded = (string?)JsonNode.Parse(File.ReadAllText(ExpectedPath(scenario)))?["meta"]?["lastUpdated"];
+        Assert.True(DateTimeOffset.TryParse(recorded, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at),
+            $"{scenario} has no recording time to replay at");
+        return ScenarioFixtures.InLondon(at.UtcDateTime);
     }
 
     private static string ResponseFolder(string scenarioFolder) => scenarioFolder.Replace("Data", "Responses", StringComparison.Ordinal);

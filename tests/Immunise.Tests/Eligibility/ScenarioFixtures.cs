@@ -13,12 +13,29 @@ internal static partial class ScenarioFixtures
 {
     public static string Root => SharedData.PathTo("eligibility-signposting");
 
+    /// <summary>
+    /// Now, on the Europe/London wall clock. The environment variable IMMUNISE_SCENARIO_NOW (an ISO 8601 UTC instant)
+    /// replays the scenarios as of another moment, e.g. the day their expected responses were recorded.
+    /// </summary>
     public static DateTime LondonNow { get; } =
-        TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+        TimeZoneInfo.ConvertTimeFromUtc(ReplayInstant() ?? DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+
+    private static DateTime? ReplayInstant() =>
+        DateTimeOffset.TryParse(Environment.GetEnvironmentVariable("IMMUNISE_SCENARIO_NOW"), CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out var at)
+            ? at.UtcDateTime
+            : null;
 
     public static DateOnly Today => DateOnly.FromDateTime(LondonNow);
 
-    public static string Substitute(string text) => Placeholder().Replace(text, m =>
+    public static string Substitute(string text) => Substitute(text, LondonNow);
+
+    /// <summary>Converts a UTC instant to the Europe/London wall clock.</summary>
+    public static DateTime InLondon(DateTime utc) =>
+        TimeZoneInfo.ConvertTimeFromUtc(utc, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+
+    /// <summary>Substitutes placeholders relative to <paramref name="londonNow"/> (Europe/London wall clock).</summary>
+    public static string Substitute(string text, DateTime londonNow) => Placeholder().Replace(text, m =>
     {
         var kind = m.Groups["kind"].Value;
         if (kind == "RANDOM_GUID")
@@ -36,14 +53,14 @@ internal static partial class ScenarioFixtures
         {
             var t = m.Groups["unit"].Value switch
             {
-                "HOUR" => LondonNow.AddHours(n),
-                "MINUTE" => LondonNow.AddMinutes(n),
-                _ => LondonNow.AddSeconds(n),
+                "HOUR" => londonNow.AddHours(n),
+                "MINUTE" => londonNow.AddMinutes(n),
+                _ => londonNow.AddSeconds(n),
             };
             return t.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         }
 
-        var today = Today;
+        var today = DateOnly.FromDateTime(londonNow);
         var date = m.Groups["unit"].Value switch
         {
             "DAY" => today.AddDays(n),
