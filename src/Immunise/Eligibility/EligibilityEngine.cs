@@ -1,0 +1,376 @@
+using System.Globalization;
+
+namespace Immunise.Eligibility;
+
+/// <summary>
+/// What is asked: the person's data, the campaigns loaded, the day and time to decide for (Europe/London wall clock;
+/// with no time, every iteration starting that day has started), the API's query parameters, and the campaign config
+/// ids the consumer may see (null: all).
+/// </summary>
+public sealed record EligibilityRequest(
+    PersonData Person,
+    IReadOnlyList<CampaignConfig> Campaigns,
+    DateOnly Today,
+    string? Conditions = null,
+    string? Category = null,
+    bool IncludeActions = true,
+    IReadOnlySet<string>? AllowedCampaignIds = null,
+    string? ResponseId = null,
+    DateTimeOffset? LastUpdated = null,
+    TimeOnly? TimeOfDay = null)
+{
+    public DateTime Now => Today.ToDateTime(TimeOfDay ?? TimeOnly.MaxValue);
+}
+
+public enum EligibilityOutcome
+{
+    /// <summary>A decision was made; <see cref="EligibilityResult.Response"/> holds it.</summary>
+    Decided,
+    /// <summary>The person has no PERSON row: the API answers 404.</summary>
+    PersonNotFound,
+    /// <summary>A campaign config could not be applied to this person (e.g. a bad token): the API answers 500.</summary>
+    ConfigError,
+}
+
+public sealed record EligibilityResult(EligibilityOutcome Outcome, EligibilityResponse? Response, string? Error);
+
+/// <summary>
+/// Decides a person's eligibility for each requested condition: a pure function of the data given (no I/O, no clock).
+/// <para>
+/// Per condition, of the live campaigns for that target the one whose current iteration started last is used. Within an iteration each cohort (by priority) is: not eligible unless the person is a member (or the cohort is
+/// virtual); not eligible if every rule of some priority group of filter (F) rules matches; otherwise not actionable if
+/// every rule of some priority group of suppression (S) rules matches (a matching group with RuleStop ends the search),
+/// and actionable if none does. The person's status is the best of their cohorts'. Actions come from the redirect (R),
+/// not-eligible (X) or not-actionable (Y) rules for that status: the first priority group whose rules all match and that
+/// names comms routing chooses them, else the iteration's default routing does.
+/// </para>
+/// </summary>
+public static class EligibilityEngine
+{
+    public static EligibilityResult Evaluate(EligibilityRequest request)
+    {
+        if (request.Person.Person is null)
+        {
+            return new EligibilityResult(EligibilityOutcome.PersonNotFound, null, "The person has no PERSON data.");
+        }
+
+        try
+        {
+            var suggestions = new List<ProcessedSuggestion>();
+            foreach (var (target, campaigns) in SelectCampaigns(request))
+            {
+                var suggestion = EvaluateCondition(request, target, campaigns);
+                if (suggestion is not null)
+                {
+                    suggestions.Add(suggestion);
+                }
+            }
+
+            var response = new EligibilityResponse(
+                request.ResponseId ?? Guid.NewGuid().ToString(),
+                new ResponseMeta((request.LastUpdated ?? DateTimeOffset.UnixEpoch).ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)),
+                suggestions);
+            return new EligibilityResult(EligibilityOutcome.Decided, response, null);
+        }
+        catch (PersonalisationTokenException e)
+        {
+            return new EligibilityResult(EligibilityOutcome.ConfigError, null, e.Message);
+        }
+    }
+
+    /// <summary>Live campaigns the consumer may see, of the requested category, grouped by target in target order.</summary>
+    public static IEnumerable<(string Target, IReadOnlyList<CampaignConfig> Campaigns)> SelectCampaigns(EligibilityRequest request)
+    {
+        var category = string.IsNullOrWhiteSpace(request.Category) ? "ALL" : request.Category.Trim().ToUpperInvariant();
+        var types = category switch
+        {
+            "ALL" => new[] { "V", "S" },
+            "VACCINATIONS" => ["V"],
+            "SCREENING" => ["S"],
+            _ => [],
+        };
+        var wanted = (string.IsNullOrWhiteSpace(request.Conditions) ? "ALL" : request.Conditions)
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => c.ToUpperInvariant())
+            .ToHashSet(StringComparer.Ordinal);
+        var all = wanted.Contains("ALL");
+
+        return request.Campaigns
+            .Where(c => types.Contains(c.Type)
+                && (request.AllowedCampaignIds is null || request.AllowedCampaignIds.Contains(c.Id))
+                && c.IsLiveOn(request.Today)
+                && (all || wanted.Contains(c.Target)))
+            .GroupBy(c => c.Target, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyList<CampaignConfig>)g.ToList()));
+    }
+
+    private sealed record CohortResult(IterationCohort Cohort, EligibilityStatus Status, string? Description, IReadOnlyList<IterationRule> Reasons);
+
+    private sealed record IterationResult(Iteration Iteration, EligibilityStatus Status, IReadOnlyList<CohortResult> BestCohorts);
+
+    private static ProcessedSuggestion? EvaluateCondition(EligibilityRequest request, string target, IReadOnlyList<CampaignConfig> campaigns)
+    {
+        // The campaign whose current iteration started last speaks for the target; where several started at the same
+        // moment, the best result among them.
+        var now = request.Now;
+        var current = campaigns
+            .Select(c => c.CurrentIteration(now))
+            .OfType<Iteration>()
+            .ToList();
+        if (current.Count == 0)
+        {
+            return null;
+        }
+
+        var latest = current.Max(i => i.StartsAt);
+        IterationResult? best = null;
+        foreach (var iteration in current.Where(i => i.StartsAt == latest))
+        {
+            var result = EvaluateIteration(request.Person, iteration, request.Today);
+            if (best is null || result.Status > best.Status)
+            {
+                best = result;
+            }
+        }
+
+        if (best is null)
+        {
+            return null;
+        }
+
+        var person = request.Person;
+        var status = best.Status;
+
+        // One entry per cohort group, in the order the groups first appear.
+        var groups = best.BestCohorts
+            .GroupBy(c => c.Cohort.Group, StringComparer.Ordinal)
+            .Select(g => (
+                Code: g.Key,
+                Description: g.Select(c => c.Description).FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)),
+                Reasons: DistinctByTypeAndPriority(g.SelectMany(c => c.Reasons))))
+            .ToList();
+
+        var cohorts = groups
+            .Where(g => !string.IsNullOrWhiteSpace(g.Description))
+            .Select(g => new EligibilityCohort(g.Code, PersonalisationTokens.Fill(g.Description!.Trim(), person), StatusName(status)))
+            .ToList();
+
+        var suitability = new List<SuitabilityRule>();
+        if (status == EligibilityStatus.NotActionable)
+        {
+            foreach (var rule in DistinctByTypeAndPriority(groups.SelectMany(g => g.Reasons)))
+            {
+                if (!string.IsNullOrEmpty(rule.RuleText))
+                {
+                    suitability.Add(new SuitabilityRule(
+                        TypeCode(rule.Type),
+                        PersonalisationTokens.Fill(rule.RuleCode, person),
+                        PersonalisationTokens.Fill(rule.RuleText, person)));
+                }
+            }
+        }
+
+        var actions = request.IncludeActions ? ChooseActions(person, best.Iteration, status, request.Today) : null;
+        var statusText = best.Iteration.StatusText?.For(status) is { Length: > 0 } custom ? custom : DefaultStatusText(status, target);
+
+        return new ProcessedSuggestion(
+            target,
+            StatusName(status),
+            PersonalisationTokens.Fill(statusText, person),
+            cohorts,
+            suitability,
+            actions);
+    }
+
+    private static List<IterationRule> DistinctByTypeAndPriority(IEnumerable<IterationRule> rules)
+    {
+        var seen = new HashSet<(RuleType, int)>();
+        return rules.Where(r => seen.Add((r.Type, r.Priority))).ToList();
+    }
+
+    private static IterationResult EvaluateIteration(PersonData person, Iteration iteration, DateOnly today)
+    {
+        var memberOf = person.CohortLabels;
+        var filters = iteration.Rules.Where(r => r.Type == RuleType.Filter).ToList();
+        var suppressions = iteration.Rules.Where(r => r.Type == RuleType.Suppression).ToList();
+
+        // Keyed by cohort label: a label listed twice keeps its first place and its last result.
+        var results = new List<CohortResult>();
+        var indexByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var cohort in iteration.Cohorts.OrderBy(c => c.Priority))
+        {
+            var result = EvaluateCohort(person, iteration, memberOf, cohort, filters, suppressions, today);
+            if (indexByLabel.TryGetValue(cohort.Label, out var at))
+            {
+                results[at] = result;
+            }
+            else
+            {
+                indexByLabel[cohort.Label] = results.Count;
+                results.Add(result);
+            }
+        }
+
+        if (results.Count == 0)
+        {
+            return new IterationResult(iteration, EligibilityStatus.NotEligible, []);
+        }
+
+        var status = results.Max(r => r.Status);
+        return new IterationResult(iteration, status, results.Where(r => r.Status == status).ToList());
+    }
+
+    private static CohortResult EvaluateCohort(
+        PersonData person,
+        Iteration iteration,
+        IReadOnlySet<string> memberOf,
+        IterationCohort cohort,
+        List<IterationRule> filters,
+        List<IterationRule> suppressions,
+        DateOnly today)
+    {
+        if (!cohort.IsVirtual && !memberOf.Contains(cohort.Label))
+        {
+            return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, []);
+        }
+
+        foreach (var group in PriorityGroups(filters.Where(r => r.AppliesTo(cohort.Label))))
+        {
+            if (group.All(r => Matches(r, person, iteration, today)))
+            {
+                return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, group);
+            }
+        }
+
+        var reasons = new List<IterationRule>();
+        foreach (var group in PriorityGroups(suppressions))
+        {
+            // A group that names cohorts, none of them this one, does not concern this cohort.
+            if (group.Any(r => r.CohortLabels.Count > 0) && !group.Any(r => r.CohortLabels.Count > 0 && r.AppliesTo(cohort.Label)))
+            {
+                continue;
+            }
+
+            var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
+            if (applicable.Count == 0 || !applicable.All(r => Matches(r, person, iteration, today)))
+            {
+                continue;
+            }
+
+            reasons.AddRange(applicable);
+            if (group.Any(r => r.RuleStop))
+            {
+                break;
+            }
+        }
+
+        return reasons.Count == 0
+            ? new CohortResult(cohort, EligibilityStatus.Actionable, cohort.PositiveDescription, [])
+            : new CohortResult(cohort, EligibilityStatus.NotActionable, cohort.PositiveDescription, reasons);
+    }
+
+    /// <summary>Rules with the same priority form one group (all must match); groups come lowest priority number first.</summary>
+    public static IEnumerable<List<IterationRule>> PriorityGroups(IEnumerable<IterationRule> rules) =>
+        rules.GroupBy(r => r.Priority).OrderBy(g => g.Key).Select(g => g.ToList());
+
+    /// <summary>Whether the person's attribute named by the rule satisfies the rule's condition.</summary>
+    public static bool Matches(IterationRule rule, PersonData person, Iteration iteration, DateOnly today) =>
+        rule.Condition.Matches(AttributeValue(rule, person, iteration), today);
+
+    /// <summary>
+    /// The value a rule tests. At COHORT level it is the person's cohort labels, comma-separated, including the iteration's
+    /// virtual cohorts (everyone belongs to those).
+    /// </summary>
+    public static string? AttributeValue(IterationRule rule, PersonData person, Iteration iteration)
+    {
+        switch (rule.Level)
+        {
+            case AttributeLevel.Person:
+                return person.Person?[rule.AttributeName ?? ""];
+            case AttributeLevel.Target:
+                return person.Row(rule.AttributeTarget ?? "")?[rule.AttributeName ?? ""];
+            default:
+                var cohorts = person.Rows.FirstOrDefault(r => r.AttributeType == "COHORTS");
+                if (string.IsNullOrEmpty(rule.AttributeName) || rule.AttributeName == "COHORT_LABEL")
+                {
+                    var labels = (cohorts?.CohortMemberships.Select(m => m.Label) ?? [])
+                        .Concat(iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label))
+                        .Distinct(StringComparer.Ordinal)
+                        .ToList();
+                    return labels.Count == 0 ? null : string.Join(',', labels);
+                }
+
+                return cohorts?[rule.AttributeName];
+        }
+    }
+
+    private static List<SuggestedAction> ChooseActions(PersonData person, Iteration iteration, EligibilityStatus status, DateOnly today)
+    {
+        var (type, defaultRouting) = status switch
+        {
+            EligibilityStatus.Actionable => (RuleType.Redirect, iteration.DefaultCommsRouting),
+            EligibilityStatus.NotActionable => (RuleType.NotActionableActions, iteration.DefaultNotActionableRouting),
+            _ => (RuleType.NotEligibleActions, iteration.DefaultNotEligibleRouting),
+        };
+
+        var actions = ActionsFor(iteration, defaultRouting);
+        foreach (var group in PriorityGroups(iteration.Rules.Where(r => r.Type == type)))
+        {
+            var routing = group[0].CommsRouting;
+            if (!string.IsNullOrEmpty(routing) && group.All(r => Matches(r, person, iteration, today)))
+            {
+                var chosen = ActionsFor(iteration, routing);
+                if (chosen.Count > 0)
+                {
+                    actions = chosen;
+                }
+
+                break;
+            }
+        }
+
+        return actions.Select(a => new SuggestedAction(
+            PersonalisationTokens.Fill(a.ActionType, person),
+            PersonalisationTokens.Fill(a.ActionCode, person),
+            PersonalisationTokens.Fill(a.ActionDescription ?? "", person),
+            PersonalisationTokens.Fill(a.UrlLink ?? "", person),
+            PersonalisationTokens.Fill(a.UrlLabel ?? "", person))).ToList();
+    }
+
+    private static List<AvailableAction> ActionsFor(Iteration iteration, string? routing)
+    {
+        var actions = new List<AvailableAction>();
+        foreach (var code in (routing ?? "").Split('|'))
+        {
+            if (iteration.ActionsMapper.TryGetValue(code, out var action))
+            {
+                actions.Add(action);
+            }
+        }
+
+        return actions;
+    }
+
+    public static string StatusName(EligibilityStatus status) => status switch
+    {
+        EligibilityStatus.Actionable => "Actionable",
+        EligibilityStatus.NotActionable => "NotActionable",
+        _ => "NotEligible",
+    };
+
+    public static string TypeCode(RuleType type) => type switch
+    {
+        RuleType.Filter => "F",
+        RuleType.Suppression => "S",
+        RuleType.Redirect => "R",
+        RuleType.NotEligibleActions => "X",
+        _ => "Y",
+    };
+
+    public static string DefaultStatusText(EligibilityStatus status, string condition) => status switch
+    {
+        EligibilityStatus.NotEligible => "We do not believe you can have it",
+        _ => $"You should have the {condition} vaccine",
+    };
+}
