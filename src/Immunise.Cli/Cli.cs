@@ -82,6 +82,7 @@ public static class Cli
         root.Subcommands.Add(ImportCommand(output, error));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(ApiKeysCommand(output, error));
+        root.Subcommands.Add(EligibilityCommands.Campaigns(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
         return root;
     }
 
@@ -204,7 +205,7 @@ public static class Cli
 
     private static Command ImportCommand(TextWriter output, TextWriter error)
     {
-        var import = new Command("import", "Load CSV files: people, vaccinations, postcodes");
+        var import = new Command("import", "Load files: people, vaccinations, postcodes (CSV), eligibility-data (JSON)");
         import.Subcommands.Add(ImportFileCommand("people", "Upsert people by NHS number", output, error,
             (database, reader, file, rejects, progress, cancellationToken) =>
                 new ImportPeople(database, TimeProvider.System).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
@@ -214,6 +215,7 @@ public static class Cli
         import.Subcommands.Add(ImportFileCommand("postcodes", "Upsert a postcode directory (ONS Postcode Directory format or postcode,latitude,longitude,…)", output, error,
             (database, reader, file, rejects, progress, cancellationToken) =>
                 new ImportPostcodes(database).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
+        import.Subcommands.Add(EligibilityCommands.ImportEligibilityData(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
         return import;
     }
 

@@ -1,5 +1,6 @@
 using Immunise.Access;
 using Immunise.Audit;
+using Immunise.Eligibility;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
@@ -36,6 +37,9 @@ builder.Services.AddSingleton<GetVaccinationHistory>();
 builder.Services.AddSingleton<RecordVaccination>();
 builder.Services.AddSingleton<MarkEnteredInError>();
 builder.Services.AddSingleton<DemoData>();
+builder.Services.AddSingleton(builder.Configuration.GetSection(RegisterOptions.Section).Get<RegisterOptions>() ?? new RegisterOptions());
+builder.Services.AddSingleton<CampaignStore>();
+builder.Services.AddSingleton<RegisterPersonData>();
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
@@ -45,7 +49,9 @@ builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
     .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsRead))
-    .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite));
+    .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite))
+    .AddPolicy(Scopes.EligibilityRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.EligibilityRead))
+    .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite));
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
@@ -73,6 +79,7 @@ app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("r
 app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service");
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
+app.MapEligibilityEndpoints();
 
 app.Run();
 

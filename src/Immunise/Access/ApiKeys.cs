@@ -12,7 +12,13 @@ public static class Scopes
     public const string RecordsRead = "records:read";
     public const string RecordsWrite = "records:write";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { RecordsRead, RecordsWrite };
+    /// <summary>Ask the eligibility check (<c>/eligibility-signposting-api</c>) about a person.</summary>
+    public const string EligibilityRead = "eligibility:read";
+
+    /// <summary>List campaign configs and upload new versions.</summary>
+    public const string CampaignsWrite = "campaigns:write";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { RecordsRead, RecordsWrite, EligibilityRead, CampaignsWrite };
 }
 
 /// <summary>A system's API key, as the service sees it once verified.</summary>

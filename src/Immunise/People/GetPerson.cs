@@ -73,6 +73,6 @@ public sealed class PersonRow
     };
 
     public Person ToPerson() => new(
-        People.NhsNumber.Parse(NhsNumber), GivenName, FamilyName, DateOfBirth, Sex, Postcode, GpPracticeCode, Ethnicity,
+        People.NhsNumber.FromStored(NhsNumber), GivenName, FamilyName, DateOfBirth, Sex, Postcode, GpPracticeCode, Ethnicity,
         CareHomeResident, PersonCodes.Split(ClinicalRiskGroups), PersonCodes.Split(Occupations), Mobile, Email, Address, DateOfDeath);
 }

@@ -26,7 +26,14 @@ public readonly record struct NhsNumber : IComparable<NhsNumber>
         TryParse(input, out number, out _);
 
     /// <summary>Parses an NHS number, giving a reason a person can act on when it is not one.</summary>
-    public static bool TryParse([NotNullWhen(true)] string? input, out NhsNumber number, out string reason)
+    public static bool TryParse([NotNullWhen(true)] string? input, out NhsNumber number, out string reason) =>
+        TryParse(input, requireCheckDigit: true, out number, out reason);
+
+    /// <summary>
+    /// Parses an NHS number; with <paramref name="requireCheckDigit"/> false, ten digits are accepted whatever their check
+    /// digit (only where <see cref="RegisterOptions.AcceptTestNumbersWithoutCheckDigit"/> is set: test and replay data).
+    /// </summary>
+    public static bool TryParse([NotNullWhen(true)] string? input, bool requireCheckDigit, out NhsNumber number, out string reason)
     {
         number = default;
         if (string.IsNullOrWhiteSpace(input))
@@ -65,7 +72,7 @@ public readonly record struct NhsNumber : IComparable<NhsNumber>
             return false;
         }
 
-        var expected = CheckDigit(digits);
+        var expected = requireCheckDigit ? CheckDigit(digits) : digits[9] - '0';
         if (expected is null)
         {
             reason = "NHS number is not valid: no check digit can make it valid (remainder 1).";
@@ -92,6 +99,9 @@ public readonly record struct NhsNumber : IComparable<NhsNumber>
     /// <summary>
     /// The Modulus 11 check digit for the first nine digits, or null when none exists (11 − r = 10).
     /// </summary>
+    /// <summary>A number read back from the register, which holds only numbers it accepted: not checked again.</summary>
+    public static NhsNumber FromStored(string digits) => new(digits);
+
     public static int? CheckDigit(ReadOnlySpan<char> firstNine)
     {
         var sum = 0;

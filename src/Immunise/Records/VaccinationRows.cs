@@ -61,7 +61,7 @@ internal sealed class VaccinationRow
     };
 
     public VaccinationEvent ToEvent() => new(
-        Id, People.NhsNumber.Parse(NhsNumber), TargetDisease, ProductCode, DoseNumber, OccurredAt, SiteOdsCode, BatchNumber,
+        Id, People.NhsNumber.FromStored(NhsNumber), TargetDisease, ProductCode, DoseNumber, OccurredAt, SiteOdsCode, BatchNumber,
         BatchExpiry, RouteCode, BodySiteCode, Performer, PrimarySource, Status, RecordedAt, RecordedBy, SourceSystem,
         SourceIdentifier, EnteredInErrorAt, EnteredInErrorReason);
 }

@@ -76,7 +76,7 @@ internal static class DapperTypes
 
     private sealed class NhsNumberHandler : SqlMapper.TypeHandler<NhsNumber>
     {
-        public override NhsNumber Parse(object value) => NhsNumber.Parse((string)value);
+        public override NhsNumber Parse(object value) => NhsNumber.FromStored((string)value);
 
         public override void SetValue(IDbDataParameter parameter, NhsNumber value)
         {

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Immunise.Geography;
+using Immunise.People;
+using Immunise.Storage;
+
+namespace Immunise.Eligibility;
+
+/// <summary>
+/// A person's data in NHS England's format, made from the register: the <c>PERSON</c> row from their record and the
+/// postcode directory, <c>COHORTS</c> from their stored memberships and their register flags, and one row per target
+/// (<c>COVID</c>, <c>FLU</c>, …) from their vaccination events. Rows imported in NHS England's format
+/// (<see cref="ImportEligibilityData"/>) are laid over the derived ones, attribute by attribute.
+/// </summary>
+public sealed class RegisterPersonData(Database database)
+{
+    /// <summary>Register target diseases and the ATTRIBUTE_TYPE NHS England's data uses for them.</summary>
+    public static readonly IReadOnlyDictionary<string, string> TargetRows = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["COVID19"] = "COVID",
+        ["FLU"] = "FLU",
+        ["RSV"] = "RSV",
+    };
+
+    /// <summary>The person's rows, or null when the register does not hold them.</summary>
+    public async Task<PersonData?> ForAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var person = await connection.QuerySingleOrDefaultAsync<PersonFacts>(new CommandDefinition(
+            """
+            SELECT p.nhs_number, p.date_of_birth, p.sex, p.postcode, p.gp_practice_code, p.care_home_resident, p.clinical_risk_groups,
+                   p.occupations, p.date_of_death, pc.icb_ods_code, pc.region_ods_code, pc.lsoa_code
+            FROM people p LEFT JOIN postcodes pc ON pc.postcode = p.postcode
+            WHERE p.nhs_number = @nhs
+            """,
+            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
+        if (person is null)
+        {
+            return null;
+        }
+
+        var cohorts = await connection.QueryAsync<(string Label, string? DateJoined)>(new CommandDefinition(
+            "SELECT cohort_label, date_joined FROM person_cohorts WHERE nhs_number = @nhs ORDER BY cohort_label",
+            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
+        var doses = await connection.QueryAsync<DoseFacts>(new CommandDefinition(
+            """
+            SELECT target_disease, status, occurred_on FROM vaccination_events WHERE nhs_number = @nhs ORDER BY occurred_on
+            """,
+            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
+        var imported = await connection.QueryAsync<(string Type, string Attributes)>(new CommandDefinition(
+            "SELECT attribute_type, attributes FROM person_attributes WHERE nhs_number = @nhs ORDER BY attribute_type",
+            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
+        return Compose(person, cohorts.ToList(), doses.ToList(), imported.ToList());
+    }
+
+    private static PersonData Compose(
+        PersonFacts person, IReadOnlyList<(string Label, string? DateJoined)> cohorts, IReadOnlyList<DoseFacts> doses,
+        IReadOnlyList<(string Type, string Attributes)> imported)
+    {
+        var rows = new Dictionary<string, Dictionary<string, string?>>(StringComparer.Ordinal)
+        {
+            ["PERSON"] = PersonAttributes(person),
+        };
+        foreach (var byTarget in doses.GroupBy(d => d.TargetDisease))
+        {
+            if (TargetRows.TryGetValue(byTarget.Key, out var type))
+            {
+                rows[type] = TargetAttributes(byTarget.ToList());
+            }
+        }
+
+        foreach (var (type, json) in imported)
+        {
+            var values = rows.TryGetValue(type, out var existing) ? existing : rows[type] = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string?>>(json) ?? [])
+            {
+                values[name] = value;
+            }
+        }
+
+        var memberships = cohorts.Select(c => new CohortMembership(c.Label, c.DateJoined)).ToList();
+        foreach (var derived in DerivedCohorts(person))
+        {
+            if (!memberships.Any(m => m.Label == derived))
+            {
+                memberships.Add(new CohortMembership(derived, null));
+            }
+        }
+
+        var result = rows.Select(r => new PersonDataRow(r.Key, r.Value, [])).ToList();
+        result.Add(new PersonDataRow("COHORTS", new Dictionary<string, string?>(StringComparer.Ordinal), memberships));
+        return new PersonData(result);
+    }
+
+    private static Dictionary<string, string?> PersonAttributes(PersonFacts person)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["NHS_NUMBER"] = person.NhsNumber,
+            ["DATE_OF_BIRTH"] = Compact(person.DateOfBirth),
+            ["GENDER"] = person.Sex switch { "male" => "1", "female" => "2", "other" => "9", _ => "0" },
+            ["CARE_HOME_FLAG"] = person.CareHomeResident ? "Y" : "N",
+            ["GP_PRACTICE_CODE"] = person.GpPracticeCode,
+        };
+        if (person.Postcode.Contains(' ', StringComparison.Ordinal))
+        {
+            values["POSTCODE"] = person.Postcode;
+            values["POSTCODE_OUTCODE"] = Postcode.Outcode(person.Postcode);
+            values["POSTCODE_SECTOR"] = Postcode.Sector(person.Postcode).Replace(" ", "", StringComparison.Ordinal);
+        }
+
+        if (person.IcbOdsCode is not null)
+        {
+            values["ICB"] = person.IcbOdsCode;
+        }
+
+        if (person.RegionOdsCode is not null)
+        {
+            values["COMMISSIONING_REGION"] = person.RegionOdsCode;
+        }
+
+        if (person.LsoaCode is not null)
+        {
+            values["LSOA"] = person.LsoaCode;
+        }
+
+        if (person.DateOfDeath is { } died)
+        {
+            values["DATE_OF_DEATH"] = Compact(died);
+        }
+
+        return values;
+    }
+
+    /// <summary>What a target row says, from completed and entered-in-error events of that target.</summary>
+    private static Dictionary<string, string?> TargetAttributes(IReadOnlyList<DoseFacts> doses)
+    {
+        var completed = doses.Where(d => d.Status == "completed").ToList();
+        var last = completed.Count == 0 ? null : Compact(completed[^1].OccurredOn);
+        return new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["LAST_SUCCESSFUL_DATE"] = last,
+            ["LAST_VALID_DOSE_DATE"] = last,
+            ["SUCCESSFUL_PROCEDURE_COUNT"] = completed.Count.ToString(CultureInfo.InvariantCulture),
+            ["VALID_DOSES_COUNT"] = completed.Count.ToString(CultureInfo.InvariantCulture),
+            ["INVALID_DOSES_COUNT"] = (doses.Count - completed.Count).ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>
+    /// Cohorts the register's own flags put a person in, named <c>care_home</c>, <c>risk_&lt;code&gt;</c> and
+    /// <c>occupation_&lt;code&gt;</c> (lower case), so that campaign configs can select them like imported cohorts.
+    /// </summary>
+    public static IEnumerable<string> DerivedCohorts(PersonFactsView person)
+    {
+        if (person.CareHomeResident)
+        {
+            yield return "care_home";
+        }
+
+        foreach (var code in PersonCodes.Split(person.ClinicalRiskGroups))
+        {
+            yield return "risk_" + code.ToLowerInvariant();
+        }
+
+        foreach (var code in PersonCodes.Split(person.Occupations))
+        {
+            yield return "occupation_" + code.ToLowerInvariant();
+        }
+    }
+
+    private static IEnumerable<string> DerivedCohorts(PersonFacts person) =>
+        DerivedCohorts(new PersonFactsView(person.CareHomeResident, person.ClinicalRiskGroups, person.Occupations));
+
+    private static string Compact(DateOnly date) => date.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    private sealed class PersonFacts
+    {
+        public string NhsNumber { get; set; } = "";
+        public DateOnly DateOfBirth { get; set; }
+        public string Sex { get; set; } = "";
+        public string Postcode { get; set; } = "";
+        public string? GpPracticeCode { get; set; }
+        public bool CareHomeResident { get; set; }
+        public string? ClinicalRiskGroups { get; set; }
+        public string? Occupations { get; set; }
+        public DateOnly? DateOfDeath { get; set; }
+        public string? IcbOdsCode { get; set; }
+        public string? RegionOdsCode { get; set; }
+        public string? LsoaCode { get; set; }
+    }
+
+    private sealed class DoseFacts
+    {
+        public string TargetDisease { get; set; } = "";
+        public string Status { get; set; } = "";
+        public DateOnly OccurredOn { get; set; }
+    }
+}
+
+/// <summary>The register flags that cohorts are derived from.</summary>
+public sealed record PersonFactsView(bool CareHomeResident, string? ClinicalRiskGroups, string? Occupations);
