@@ -47,6 +47,9 @@ public sealed record EligibilityResult(EligibilityOutcome Outcome, EligibilityRe
 /// </summary>
 public static class EligibilityEngine
 {
+    /// <summary>An ActionsMapper entry of this type carries status text, not an action to show.</summary>
+    public const string StatusTextOverrideActionType = "norender_StatusTextOverride";
+
     public static EligibilityResult Evaluate(EligibilityRequest request)
     {
         if (request.Person.Person is null)
@@ -171,8 +174,12 @@ public static class EligibilityEngine
             }
         }
 
-        var actions = request.IncludeActions ? ChooseActions(person, best.Iteration, status, request.Today) : null;
-        var statusText = best.Iteration.StatusText?.For(status) is { Length: > 0 } custom ? custom : DefaultStatusText(status, target);
+        var chosen = request.IncludeActions ? ChooseActions(person, best.Iteration, status, request.Today) : null;
+
+        // An action of the type StatusTextOverrideActionType is not shown: its description replaces the status text.
+        var actions = chosen?.Where(a => a.ActionType != StatusTextOverrideActionType).ToList();
+        var statusText = chosen?.LastOrDefault(a => a.ActionType == StatusTextOverrideActionType && a.Description.Length > 0)?.Description
+            ?? (best.Iteration.StatusText?.For(status) is { Length: > 0 } custom ? custom : DefaultStatusText(status, target));
 
         return new ProcessedSuggestion(
             target,
