@@ -15,6 +15,25 @@ public static class CampaignConfigLoader
 {
     public static CampaignConfig LoadFile(string path) => Parse(File.ReadAllText(path), Path.GetFileName(path));
 
+    /// <summary>
+    /// Loads every <c>*.json</c> file directly in <paramref name="directory"/>, in name order. One refused file refuses the
+    /// set (its message names it): serving with some of the campaigns silently missing would give wrong answers.
+    /// </summary>
+    public static IReadOnlyList<CampaignConfig> LoadDirectory(string directory)
+    {
+        var configs = Directory.EnumerateFiles(directory, "*.json", SearchOption.TopDirectoryOnly)
+            .Order(StringComparer.Ordinal)
+            .Select(LoadFile)
+            .ToList();
+        var clash = configs.GroupBy(c => c.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            throw new CampaignConfigException($"{directory}: {clash.Count()} campaign configs share the ID '{clash.Key}'");
+        }
+
+        return configs;
+    }
+
     /// <summary>Parses one config; <paramref name="source"/> (usually the file name) appears in every error.</summary>
     public static CampaignConfig Parse(string json, string source)
     {

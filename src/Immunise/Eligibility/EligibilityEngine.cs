@@ -47,6 +47,9 @@ public sealed record EligibilityResult(EligibilityOutcome Outcome, EligibilityRe
 /// </summary>
 public static class EligibilityEngine
 {
+    /// <summary>An ActionsMapper entry of this type carries status text, not an action to show.</summary>
+    public const string StatusTextOverrideActionType = "norender_StatusTextOverride";
+
     public static EligibilityResult Evaluate(EligibilityRequest request)
     {
         if (request.Person.Person is null)
@@ -171,8 +174,12 @@ public static class EligibilityEngine
             }
         }
 
-        var actions = request.IncludeActions ? ChooseActions(person, best.Iteration, status, request.Today) : null;
-        var statusText = best.Iteration.StatusText?.For(status) is { Length: > 0 } custom ? custom : DefaultStatusText(status, target);
+        var chosen = request.IncludeActions ? ChooseActions(person, best.Iteration, status, request.Today) : null;
+
+        // An action of the type StatusTextOverrideActionType is not shown: its description replaces the status text.
+        var actions = chosen?.Where(a => a.ActionType != StatusTextOverrideActionType).ToList();
+        var statusText = chosen?.LastOrDefault(a => a.ActionType == StatusTextOverrideActionType && a.Description.Length > 0)?.Description
+            ?? (best.Iteration.StatusText?.For(status) is { Length: > 0 } custom ? custom : DefaultStatusText(status, target));
 
         return new ProcessedSuggestion(
             target,
@@ -192,15 +199,16 @@ public static class EligibilityEngine
     private static IterationResult EvaluateIteration(PersonData person, Iteration iteration, DateOnly today)
     {
         var memberOf = person.CohortLabels;
-        var filters = iteration.Rules.Where(r => r.Type == RuleType.Filter).ToList();
-        var suppressions = iteration.Rules.Where(r => r.Type == RuleType.Suppression).ToList();
+        var evaluation = new RuleEvaluation(person, iteration, today);
+        var filters = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Filter)).ToList();
+        var suppressions = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Suppression)).ToList();
 
         // Keyed by cohort label: a label listed twice keeps its first place and its last result.
         var results = new List<CohortResult>();
         var indexByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var cohort in iteration.Cohorts.OrderBy(c => c.Priority))
         {
-            var result = EvaluateCohort(person, iteration, memberOf, cohort, filters, suppressions, today);
+            var result = EvaluateCohort(evaluation, memberOf, cohort, filters, suppressions);
             if (indexByLabel.TryGetValue(cohort.Label, out var at))
             {
                 results[at] = result;
@@ -222,29 +230,28 @@ public static class EligibilityEngine
     }
 
     private static CohortResult EvaluateCohort(
-        PersonData person,
-        Iteration iteration,
+        RuleEvaluation evaluation,
         IReadOnlySet<string> memberOf,
         IterationCohort cohort,
-        List<IterationRule> filters,
-        List<IterationRule> suppressions,
-        DateOnly today)
+        List<List<IterationRule>> filterGroups,
+        List<List<IterationRule>> suppressionGroups)
     {
         if (!cohort.IsVirtual && !memberOf.Contains(cohort.Label))
         {
             return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, []);
         }
 
-        foreach (var group in PriorityGroups(filters.Where(r => r.AppliesTo(cohort.Label))))
+        foreach (var group in filterGroups)
         {
-            if (group.All(r => Matches(r, person, iteration, today)))
+            var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
+            if (applicable.Count > 0 && applicable.All(evaluation.Matches))
             {
-                return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, group);
+                return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, applicable);
             }
         }
 
         var reasons = new List<IterationRule>();
-        foreach (var group in PriorityGroups(suppressions))
+        foreach (var group in suppressionGroups)
         {
             // A group that names cohorts, none of them this one, does not concern this cohort.
             if (group.Any(r => r.CohortLabels.Count > 0) && !group.Any(r => r.CohortLabels.Count > 0 && r.AppliesTo(cohort.Label)))
@@ -253,7 +260,7 @@ public static class EligibilityEngine
             }
 
             var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
-            if (applicable.Count == 0 || !applicable.All(r => Matches(r, person, iteration, today)))
+            if (applicable.Count == 0 || !applicable.All(evaluation.Matches))
             {
                 continue;
             }
@@ -268,6 +275,25 @@ public static class EligibilityEngine
         return reasons.Count == 0
             ? new CohortResult(cohort, EligibilityStatus.Actionable, cohort.PositiveDescription, [])
             : new CohortResult(cohort, EligibilityStatus.NotActionable, cohort.PositiveDescription, reasons);
+    }
+
+    /// <summary>
+    /// One person against one iteration's rules: each rule is evaluated at most once, however many cohorts it concerns.
+    /// </summary>
+    private sealed class RuleEvaluation(PersonData person, Iteration iteration, DateOnly today)
+    {
+        private readonly Dictionary<IterationRule, bool> _results = new(ReferenceEqualityComparer.Instance);
+
+        public bool Matches(IterationRule rule)
+        {
+            if (!_results.TryGetValue(rule, out var matched))
+            {
+                matched = EligibilityEngine.Matches(rule, person, iteration, today);
+                _results[rule] = matched;
+            }
+
+            return matched;
+        }
     }
 
     /// <summary>Rules with the same priority form one group (all must match); groups come lowest priority number first.</summary>
@@ -315,10 +341,11 @@ public static class EligibilityEngine
         };
 
         var actions = ActionsFor(iteration, defaultRouting);
+        var evaluation = new RuleEvaluation(person, iteration, today);
         foreach (var group in PriorityGroups(iteration.Rules.Where(r => r.Type == type)))
         {
             var routing = group[0].CommsRouting;
-            if (!string.IsNullOrEmpty(routing) && group.All(r => Matches(r, person, iteration, today)))
+            if (!string.IsNullOrEmpty(routing) && group.All(evaluation.Matches))
             {
                 var chosen = ActionsFor(iteration, routing);
                 if (chosen.Count > 0)

@@ -125,7 +125,7 @@ public static partial class PersonalisationTokens
     }
 
     private static DateOnly ParseDate(string value, string token) =>
-        DateOnly.TryParseExact(value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+        RuleCondition.TryParseDate(value, out var d)
             ? d
             : throw new PersonalisationTokenException($"Token '{token}' formats a value that is not a date.");
 

@@ -219,8 +219,7 @@ public sealed partial record RuleCondition(
 
     private bool MatchesDate(string? item, DateOnly today)
     {
-        if (string.IsNullOrEmpty(item)
-            || !DateOnly.TryParseExact(item, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!TryParseDate(item, out var date))
         {
             return false;
         }
@@ -283,8 +282,48 @@ public sealed partial record RuleCondition(
     private static bool IsInteger(string text, out System.Numerics.BigInteger number)
     {
         number = default;
-        return IntegerPattern().IsMatch(text)
-            && System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number);
+        if (!IntegerPattern().IsMatch(text))
+        {
+            return false;
+        }
+
+        if (text.Length <= 18 && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var small))
+        {
+            number = small;
+            return true;
+        }
+
+        return System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>Reads a YYYYMMDD date (the person data's format) without culture machinery.</summary>
+    public static bool TryParseDate(string? text, out DateOnly date)
+    {
+        date = default;
+        if (text is null || text.Length != 8)
+        {
+            return false;
+        }
+
+        var value = 0;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
+        int year = value / 10000, month = value / 100 % 100, day = value % 100;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        date = new DateOnly(year, month, day);
+        return true;
     }
 
     private static bool Intersects(string item, string value)

@@ -255,4 +255,26 @@ public sealed class CampaignConfigLoaderTests
 
         Assert.Equal(["AUTO_ELI-615-4.json", "ELI-674_08.json"], refused.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void LoadDirectory_LoadsEveryConfigAndRefusesTheSetOnABadOne()
+    {
+        var directory = Directory.CreateTempSubdirectory("immunise-configs-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "a.json"), Config().ToJsonString());
+            var second = Config();
+            second["CampaignConfig"]!["ID"] = "CAMPAIGN_2";
+            File.WriteAllText(Path.Combine(directory, "b.json"), second.ToJsonString());
+
+            Assert.Equal(["CAMPAIGN_1", "CAMPAIGN_2"], CampaignConfigLoader.LoadDirectory(directory).Select(c => c.Id));
+
+            File.WriteAllText(Path.Combine(directory, "c.json"), Config(Rule("F", "Bad", 1, "ICB", "nearly", "X")).ToJsonString());
+            Assert.StartsWith("c.json:", Assert.Throws<CampaignConfigException>(() => CampaignConfigLoader.LoadDirectory(directory)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -196,4 +196,23 @@ public sealed class EligibilityEngineTests
 
         Assert.Equal("NotEligible", decision.Status);
     }
+
+    [Fact]
+    public void Evaluate_StatusTextOverrideAction_ReplacesStatusTextAndIsNotShown()
+    {
+        var config = Config();
+        var iteration = config["CampaignConfig"]!["Iterations"]![0]!.AsObject();
+        iteration["DefaultCommsRouting"] = "BOOK|OVERRIDE";
+        iteration["ActionsMapper"]!["OVERRIDE"] = new JsonObject
+        {
+            ["ExternalRoutingCode"] = "Override",
+            ["ActionType"] = EligibilityEngine.StatusTextOverrideActionType,
+            ["ActionDescription"] = "Book before [[PERSON.ICB]] closes",
+        };
+
+        var decision = Decide(s_aged80InCohort, campaigns: Load(config));
+
+        Assert.Equal("Book before QE1 closes", decision.StatusText);
+        Assert.Equal(["BookNBS"], decision.Actions!.Select(a => a.ActionCode));
+    }
 }
