@@ -36,6 +36,10 @@ public static partial class EligibilityEndpoints
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, FhirJson.ContentType)
             .Produces<OperationOutcome>(StatusCodes.Status500InternalServerError, FhirJson.ContentType);
 
+        app.MapGet("/eligibility-signposting-api/patient-check/_status", Status)
+            .AllowAnonymous().WithTags("Eligibility").WithName("PatientCheckStatus")
+            .WithSummary("Whether the eligibility check is up (the shape of NHS England's _status answer)");
+
         var campaigns = app.MapGroup("/api/v1/campaigns").WithTags("Eligibility").RequireAuthorization(Scopes.CampaignsWrite)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -50,14 +54,14 @@ public static partial class EligibilityEndpoints
         string nhsNumber, HttpContext context, RegisterOptions register, RegisterPersonData people, CampaignStore store,
         AuditLog audit, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!register.TryParse(nhsNumber, out var nhs, out var reason))
+        if (!register.TryParseNhsNumber(nhsNumber, out var nhs, out var reason))
         {
             return Outcome(StatusCodes.Status400BadRequest, "invalid-nhs-number", reason);
         }
 
         var request = context.Request;
         if (request.Headers.TryGetValue("nhs-login-nhs-number", out var loggedIn) && !string.IsNullOrEmpty(loggedIn.ToString())
-            && !(register.TryParse(loggedIn.ToString(), out var loggedInNhs, out _) && loggedInNhs == nhs))
+            && !(register.TryParseNhsNumber(loggedIn.ToString(), out var loggedInNhs, out _) && loggedInNhs == nhs))
         {
             return Outcome(StatusCodes.Status403Forbidden, "nhs-number-mismatch", "The NHS number in the path is not the one the person signed in with.");
         }
@@ -117,6 +121,29 @@ public static partial class EligibilityEndpoints
         };
         await audit.WriteAsync(entry, CancellationToken.None);
         return TypedResults.Json(result.Response, s_json);
+    }
+
+    public static IResult Status(HttpContext context)
+    {
+        var self = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/eligibility-signposting-api/patient-check/_status";
+        var check = new Dictionary<string, object>
+        {
+            ["status"] = "pass",
+            ["timeout"] = false,
+            ["responseCode"] = StatusCodes.Status200OK,
+            ["outcome"] = "<html><h1>Ok</h1></html>",
+            ["links"] = new Dictionary<string, string> { ["self"] = self },
+        };
+        var version = typeof(EligibilityEndpoints).Assembly.GetName().Version?.ToString() ?? "";
+        return TypedResults.Json(new Dictionary<string, object>
+        {
+            ["status"] = "pass",
+            ["version"] = version,
+            ["revision"] = "",
+            ["releaseId"] = "",
+            ["commitId"] = "",
+            ["checks"] = new Dictionary<string, object> { ["healthcheckService:status"] = new[] { check } },
+        }, s_json);
     }
 
     public static async Task<Ok<IReadOnlyList<StoredConfig>>> ListCampaignsAsync(CampaignStore store, CancellationToken cancellationToken) =>

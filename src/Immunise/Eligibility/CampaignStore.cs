@@ -57,7 +57,7 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
             }
             else if (CampaignConfigLoader.TryParse(json, source, out var config, out var error))
             {
-                parsed.Add((source, CampaignKind, config!.Id, json));
+                parsed.Add((source, CampaignKind, StoredId(config!), json));
             }
             else
             {
@@ -105,6 +105,12 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
         _cached = null;
         return new ConfigLoadResult(items, []);
     }
+
+    /// <summary>
+    /// A campaign is stored under its ID and target (<c>ID/TARGET</c>): NHS England's configs may share an ID across
+    /// targets (one config per vaccine), and a new version of a config replaces only the one for its target.
+    /// </summary>
+    public static string StoredId(CampaignConfig config) => $"{config.Id}/{config.Target}";
 
     /// <summary>Every stored version, newest first within each config.</summary>
     public async Task<IReadOnlyList<StoredConfig>> ListAsync(CancellationToken cancellationToken = default)

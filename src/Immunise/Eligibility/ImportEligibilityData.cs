@@ -79,8 +79,9 @@ public sealed partial class ImportEligibilityData(Database database, TimeProvide
             }
             else
             {
+                // A PERSON row's date of birth and postcode live in the register's own columns (the postcode normalised).
                 var attributes = JsonSerializer.Serialize(row.Values
-                    .Where(v => v.Key is not ("NHS_NUMBER" or "ATTRIBUTE_TYPE"))
+                    .Where(v => v.Key is not ("NHS_NUMBER" or "ATTRIBUTE_TYPE") && !(row.AttributeType == "PERSON" && v.Key is "DATE_OF_BIRTH" or "POSTCODE"))
                     .OrderBy(v => v.Key, StringComparer.Ordinal)
                     .ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal));
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -109,7 +110,7 @@ public sealed partial class ImportEligibilityData(Database database, TimeProvide
         }
 
         var parsed = PersonData.RowFromJson(element);
-        if (!register.TryParse(parsed["NHS_NUMBER"], out nhs, out var reason))
+        if (!register.TryParseNhsNumber(parsed["NHS_NUMBER"], out nhs, out var reason))
         {
             return new EligibilityDataRejection(0, "invalid-nhs-number", reason);
         }

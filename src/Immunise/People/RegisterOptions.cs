@@ -11,6 +11,6 @@ public sealed class RegisterOptions
     /// </summary>
     public bool AcceptTestNumbersWithoutCheckDigit { get; set; }
 
-    public bool TryParse(string? input, out NhsNumber number, out string reason) =>
+    public bool TryParseNhsNumber(string? input, out NhsNumber number, out string reason) =>
         NhsNumber.TryParse(input, requireCheckDigit: !AcceptTestNumbersWithoutCheckDigit, out number, out reason);
 }

@@ -35,7 +35,7 @@ public sealed class EligibilityEndpointTests
         var failures = new List<string>();
         var replayed = 0;
 
-        foreach (var scenario in RegressionScenarioTests.Scenarios().Select(row => (string)row.Data))
+        foreach (var scenario in RegressionScenarioTests.Scenarios().Cast<object[]>().Select(row => (string)row[0]))
         {
             var now = RecordedAgainstFixedCutOff(scenario) ? RecordedAt(scenario) : ScenarioFixtures.LondonNow;
             app.Clock.Now = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(now, London), TimeSpan.Zero);
@@ -113,6 +113,24 @@ public sealed class EligibilityEndpointTests
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {replayed} scenarios differ:\n{string.Join("\n", failures)}");
         Assert.True(replayed > 100, $"only {replayed} scenarios were replayed");
+    }
+
+    [Fact]
+    public async Task PatientCheckStatus_AnswersAsNhsEnglandsStatusScenario()
+    {
+        await using var app = await ImmuniseApp.StartAsync(DatabaseProvider.Sqlite);
+        var expected = JsonNode.Parse(File.ReadAllText(ExpectedPath("storyTestData/AUTO_RSV_ELI-363.json")))!;
+
+        var response = await app.Anonymous().GetAsync("/eligibility-signposting-api/patient-check/_status");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var actual = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal((string?)expected["status"], (string?)actual["status"]);
+        var check = actual["checks"]!["healthcheckService:status"]![0]!;
+        var expectedCheck = expected["checks"]!["healthcheckService:status"]![0]!;
+        Assert.Equal((string?)expectedCheck["outcome"], (string?)check["outcome"]);
+        Assert.Equal((int?)expectedCheck["responseCode"], (int?)check["responseCode"]);
+        Assert.EndsWith("/patient-check/_status", (string?)check["links"]!["self"], StringComparison.Ordinal);
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
