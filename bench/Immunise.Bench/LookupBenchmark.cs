@@ -88,7 +88,7 @@ public static class LookupBenchmark
         return report.ToString();
     }
 
-    private static LoadResult Median(List<LoadResult> results) => results.OrderBy(r => r.RequestsPerSecond).ElementAt(results.Count / 2);
+    internal static LoadResult Median(List<LoadResult> results) => results.OrderBy(r => r.RequestsPerSecond).ElementAt(results.Count / 2);
 
     private static string Synthetic(int random, int people)
     {
@@ -101,7 +101,7 @@ public static class LookupBenchmark
         }
     }
 
-    private static string Row(string kind, string name, LoadResult result, LoadResult bare, double? target)
+    internal static string Row(string kind, string name, LoadResult result, LoadResult bare, double? target)
     {
         var ratio = result.RequestsPerSecond / bare.RequestsPerSecond;
         var verdict = target is { } t ? $"≥ {t:P0}: {(ratio >= t ? "met" : "NOT met")}" : "";
@@ -109,7 +109,7 @@ public static class LookupBenchmark
             $"| {kind} | {name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} | {result.P99Ms:F2} | {result.Errors} | {ratio:P0} | {verdict} |");
     }
 
-    private static async Task<string> BuildWebAsync()
+    internal static async Task<string> BuildWebAsync()
     {
         var output = Path.Combine(Workspace.Root, "web");
         Workspace.Log("Building the web service (Release)");

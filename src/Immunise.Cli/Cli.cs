@@ -83,6 +83,7 @@ public static class Cli
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(ApiKeysCommand(output, error));
         root.Subcommands.Add(EligibilityCommands.Campaigns(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
+        root.Subcommands.Add(EligibilityCommands.Count(OpenMigratedAsync, p => Reporter(p, output, error)));
         return root;
     }
 

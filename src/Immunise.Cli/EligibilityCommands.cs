@@ -130,6 +130,70 @@ internal static class EligibilityCommands
         return campaigns;
     }
 
+    public static Command Count(Func<ParseResult, CancellationToken, Task<Database>> open, Func<ParseResult, CliReporter> reporter)
+    {
+        var campaign = new Option<string>("--campaign") { Description = "The campaign config ID (or ID/TARGET)", Required = true };
+        var region = new Option<string?>("--region") { Description = "Only people in this NHS region (ODS code, e.g. Y56)" };
+        var icb = new Option<string?>("--icb") { Description = "Only people in this ICB (ODS code, e.g. QMJ)" };
+        var date = new Option<string?>("--date") { Description = "The day to decide for, yyyy-MM-dd (default: today in Europe/London)" };
+        var count = new Command("count", "Evaluate a campaign for the whole register and count people per status and cohort");
+        count.Options.Add(campaign);
+        count.Options.Add(region);
+        count.Options.Add(icb);
+        count.Options.Add(date);
+        count.SetAction(async (parse, cancellationToken) =>
+        {
+            var day = Records.London.Today(TimeProvider.System);
+            if (parse.GetValue(date) is { } text && !DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day))
+            {
+                throw new UsageException("--date must be a date written yyyy-MM-dd.");
+            }
+
+            var report = reporter(parse);
+            await using var database = await open(parse, cancellationToken);
+            long total;
+            await using (var connection = await database.OpenAsync(cancellationToken))
+            {
+                total = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM people");
+            }
+
+            var counter = new CountCohorts(new RegisterPersonData(database), new CampaignStore(database, TimeProvider.System));
+            var request = new CohortCountRequest(parse.GetValue(campaign)!, day, parse.GetValue(region), parse.GetValue(icb));
+            var result = await report.WithProgressAsync(
+                "Evaluating the register", () => total,
+                progress => counter.HandleAsync(request, new Progress<long>(n => progress.Report(new Common.ImportProgress(n, n, 0))), cancellationToken));
+            if (!result.Succeeded)
+            {
+                report.Error($"{result.Failure!.Code}: {result.Failure.Message}");
+                return Cli.UsageError;
+            }
+
+            var counts = result.Value!;
+            if (report.Json)
+            {
+                report.WriteJson(counts);
+                return Cli.Success;
+            }
+
+            report.Line($"{counts.Campaign} on {counts.Date:yyyy-MM-dd}: {counts.People:N0} people evaluated in {counts.Elapsed.TotalSeconds:F1} s ({counts.PeoplePerSecond:N0} people/s)");
+            foreach (var status in counts.Statuses)
+            {
+                report.Line($"  {status.Condition,-8} {status.Status,-14} {status.People,12:N0}");
+            }
+
+            foreach (var cohort in counts.Cohorts)
+            {
+                report.Line($"  {cohort.Condition,-8} {cohort.Cohort,-40} {cohort.Status,-14} {cohort.People,12:N0}");
+            }
+
+            return Cli.Success;
+        });
+
+        var eligibility = new Command("eligibility", "Eligibility across the register");
+        eligibility.Subcommands.Add(count);
+        return eligibility;
+    }
+
     /// <summary>As the web service reads it: <c>Register__AcceptTestNumbersWithoutCheckDigit=true</c> in the environment.</summary>
     private static RegisterOptions Register() => new()
     {

@@ -40,6 +40,7 @@ builder.Services.AddSingleton<DemoData>();
 builder.Services.AddSingleton(builder.Configuration.GetSection(RegisterOptions.Section).Get<RegisterOptions>() ?? new RegisterOptions());
 builder.Services.AddSingleton<CampaignStore>();
 builder.Services.AddSingleton<RegisterPersonData>();
+builder.Services.AddSingleton<CountCohorts>();
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();

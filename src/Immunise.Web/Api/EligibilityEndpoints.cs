@@ -40,6 +40,12 @@ public static partial class EligibilityEndpoints
             .AllowAnonymous().WithTags("Eligibility").WithName("PatientCheckStatus")
             .WithSummary("Whether the eligibility check is up (the shape of NHS England's _status answer)");
 
+        app.MapGet("/api/v1/eligibility/counts", CountAsync)
+            .RequireAuthorization(Scopes.CampaignsWrite)
+            .WithTags("Eligibility").WithName("CohortCounts")
+            .WithSummary("Evaluate a campaign for the whole register (or a region or ICB) and count people per status and cohort")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+
         var campaigns = app.MapGroup("/api/v1/campaigns").WithTags("Eligibility").RequireAuthorization(Scopes.CampaignsWrite)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -122,6 +128,26 @@ public static partial class EligibilityEndpoints
         await audit.WriteAsync(entry, CancellationToken.None);
         return TypedResults.Json(result.Response, s_json);
     }
+
+    public static async Task<Results<Ok<CohortCountResult>, ProblemHttpResult>> CountAsync(
+        string? campaign, string? date, string? region, string? icb, CountCohorts counter, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(campaign) || campaign.Length > 200)
+        {
+            return Problems.From(Common.Failure.Invalid("invalid-campaign", "Name the campaign config ID in 'campaign'.", "campaign"));
+        }
+
+        var day = London.Today(clock);
+        if (!string.IsNullOrEmpty(date) && !DateOnly.TryParseExact(date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day))
+        {
+            return Problems.From(Common.Failure.Invalid("invalid-date", "'date' must be a date written yyyy-MM-dd.", "date"));
+        }
+
+        var result = await counter.HandleAsync(new CohortCountRequest(campaign, day, NullIfEmpty(region), NullIfEmpty(icb)), cancellationToken: cancellationToken);
+        return result.Succeeded ? TypedResults.Ok(result.Value!) : Problems.From(result.Failure!);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public static IResult Status(HttpContext context)
     {

@@ -254,6 +254,35 @@ public sealed class EligibilityEndpointTests
         Assert.Equal(updated, await connection.QuerySingleAsync<string>("SELECT MAX(updated_at) FROM person_attributes"));
     }
 
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task CountCohorts_SeededRegister_MatchesDecidingEachPersonAlone(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await new Immunise.Seeding.SeedPopulation(database.Database, TimeProvider.System).SeedAsync(1_200, seed: 5);
+        var store = new CampaignStore(database.Database, TimeProvider.System);
+        Assert.True((await store.LoadAsync([("over-80.json", Over80Campaign)], "test")).Succeeded);
+        var register = new RegisterPersonData(database.Database);
+        var day = new DateOnly(2026, 11, 20);
+        var expected = new Dictionary<string, long>();
+        await foreach (var page in register.PagesAsync(null, null, pageSize: 97))
+        {
+            foreach (var person in page)
+            {
+                var alone = await register.ForAsync(NhsNumber.FromStored(person.Person!["NHS_NUMBER"]!));
+                var status = EligibilityEngine.Evaluate(new EligibilityRequest(alone!, (await store.CurrentAsync()).Campaigns, day)).Response!.ProcessedSuggestions.Single().Status;
+                expected[status] = expected.GetValueOrDefault(status) + 1;
+            }
+        }
+
+        var result = await new CountCohorts(register, store).HandleAsync(new CohortCountRequest("IMMUNISE_TEST_OVER_80", day));
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(1_200, result.Value!.People);
+        Assert.Equal(expected.OrderBy(e => e.Key), result.Value.Statuses.ToDictionary(s => s.Status, s => s.People).OrderBy(e => e.Key));
+        Assert.True(expected.Count > 1, "the seeded population should not all share one status");
+        Assert.Equal("campaign-not-found", (await new CountCohorts(register, store).HandleAsync(new CohortCountRequest("NO_SUCH", day))).Failure!.Code);
+    }
+
     private static readonly TimeZoneInfo London = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
 
     private static async Task ClearAsync(Database database)

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Immunise.Access;
+using Immunise.Eligibility;
+using Immunise.People;
+using Immunise.Seeding;
+using Immunise.Storage;
+
+namespace Immunise.Bench;
+
+/// <summary>
+/// Eligibility: one decision in process (CPU time per decision, over people read from a seeded register, with the campaigns
+/// Immunise ships), beside serialising the same decisions' responses; and the Eligibility Signposting endpoint over HTTP
+/// beside the bare endpoint on the same server, in interleaved rounds.
+/// </summary>
+public static class EligibilityBenchmark
+{
+    public static async Task<string> RunAsync(BenchOptions options)
+    {
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"### Eligibility, {options.People:N0} people stored, the shipped campaigns loaded, {options.Concurrency} connections, median of {options.Rounds} interleaved rounds of {options.Seconds} s");
+        report.AppendLine();
+        var webDll = await LookupBenchmark.BuildWebAsync();
+        var rows = new StringBuilder();
+        foreach (var kind in options.Databases)
+        {
+            var databaseOptions = await Databases.CreateAsync(kind, "bench_eligibility");
+            string key;
+            await using (var database = new Database(databaseOptions))
+            {
+                Workspace.Log($"{kind}: seeding {options.People:N0} people with histories");
+                await new SeedPopulation(database, TimeProvider.System).SeedAsync(options.People, seed: 7);
+                var store = new CampaignStore(database, TimeProvider.System);
+                var loaded = await store.LoadAsync(LiveToday(ShippedCampaigns.Files()), "bench");
+                if (!loaded.Succeeded)
+                {
+                    throw new InvalidOperationException(string.Join("; ", loaded.Errors));
+                }
+
+                key = (await new ApiKeys(database, TimeProvider.System).CreateAsync("bench", [Scopes.EligibilityRead])).Value!.Key;
+                if (kind == options.Databases[0])
+                {
+                    report.Append(await DecisionsAsync(database, store, Math.Min(options.People, 900_000)));
+                }
+            }
+
+            var environment = new Dictionary<string, string>
+            {
+                ["Database__Provider"] = databaseOptions.Provider.ToString(),
+                ["Database__ConnectionString"] = databaseOptions.ConnectionString,
+                ["Database__MigrateOnStart"] = "false",
+                ["Demo__SeedPeople"] = "0",
+                ["Demo__Banner"] = "false",
+            };
+            await using var server = await ServerProcess.StartAsync(webDll, environment);
+            var people = Math.Min(options.People, 900_000);
+            var duration = TimeSpan.FromSeconds(options.Seconds);
+            var (bare, check) = (new List<LoadResult>(), new List<LoadResult>());
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                var warm = TimeSpan.FromSeconds(round == 1 ? 8 : 2);
+                bare.Add(await Wrk.RunAsync("bare", server.Address, "/api/v1/ping", null, people, options.Concurrency, warm, duration));
+                check.Add(await Wrk.RunAsync("check", server.Address, "/eligibility-signposting-api/patient-check/{nhs}?includeActions=Y", key, people, options.Concurrency, warm, duration));
+                Workspace.Log($"{kind}: round {round}: bare {bare[^1].RequestsPerSecond:N0}/s, patient-check {check[^1].RequestsPerSecond:N0}/s");
+            }
+
+            rows.AppendLine(LookupBenchmark.Row(kind, "`GET /api/v1/ping` (bare baseline)", LookupBenchmark.Median(bare), LookupBenchmark.Median(bare), null));
+            rows.AppendLine(LookupBenchmark.Row(kind, "`GET /eligibility-signposting-api/patient-check/{nhs}`", LookupBenchmark.Median(check), LookupBenchmark.Median(bare), 0.30));
+        }
+
+        report.AppendLine();
+        report.AppendLine("| database | request | requests/s | p50 ms | p99 ms | errors | ratio to bare endpoint | target |");
+        report.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+        report.Append(rows);
+        report.AppendLine();
+        return report.ToString();
+    }
+
+    /// <summary>CPU time per decision over the people's data (read once from the register), beside serialising the answers.</summary>
+    private static async Task<string> DecisionsAsync(Database database, CampaignStore store, int people)
+    {
+        var configuration = await store.CurrentAsync();
+        var register = new RegisterPersonData(database);
+        var sample = new List<PersonData>();
+        var random = new Random(11);
+        while (sample.Count < 2_000)
+        {
+            if (SyntheticPopulation.NhsNumberFor(random.Next(people)) is { } nhs && await register.ForAsync(nhs) is { } data)
+            {
+                sample.Add(data);
+            }
+        }
+
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var responses = new List<EligibilityResponse>(sample.Count);
+        var decide = Measure(sample.Count * 20, i =>
+        {
+            var result = EligibilityEngine.Evaluate(new EligibilityRequest(sample[i % sample.Count], configuration.Campaigns, today));
+            if (i < sample.Count)
+            {
+                responses.Add(result.Response!);
+            }
+        });
+        var serialise = Measure(sample.Count * 20, i => JsonSerializer.SerializeToUtf8Bytes(responses[i % responses.Count]));
+        var text = new StringBuilder();
+        text.AppendLine("| in process, one thread | µs of CPU per person | budget |");
+        text.AppendLine("|---|---:|---|");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| serialise the response to JSON (baseline) | {serialise:F1} | |"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| decide every condition (`EligibilityEngine.Evaluate`, {configuration.Campaigns.Count} campaigns) | **{decide:F1}** | < 1,000: {(decide < 1000 ? "met" : "NOT met")} |"));
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The shipped campaigns with every date moved on by whole years until the campaign is live today, so that the run
+    /// measures real rule evaluation whatever its date (a campaign that has ended decides nothing and costs nothing).
+    /// Relative rules keep their meaning: every date in a config moves by the same number of years.
+    /// </summary>
+    internal static IReadOnlyList<(string Source, string Json)> LiveToday(IReadOnlyList<(string Source, string Json)> files)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var moved = new List<(string, string)>();
+        foreach (var (source, json) in files)
+        {
+            if (!CampaignConfigLoader.TryParse(json, source, out var config, out _))
+            {
+                moved.Add((source, json));
+                continue;
+            }
+
+            var years = 0;
+            while (config!.EndDate.AddYears(years) < today && years < 50)
+            {
+                years++;
+            }
+
+            var shifted = System.Text.RegularExpressions.Regex.Replace(json, @"(?<![0-9])(19|20)([0-9]{2})([01][0-9][0-3][0-9])(?![0-9])", m =>
+            {
+                var year = int.Parse(m.Groups[1].Value + m.Groups[2].Value, CultureInfo.InvariantCulture) + years;
+                var monthDay = m.Groups[3].Value == "0229" && !DateTime.IsLeapYear(year) ? "0228" : m.Groups[3].Value;
+                return year.ToString(CultureInfo.InvariantCulture) + monthDay;
+            });
+            moved.Add((source, shifted));
+        }
+
+        return moved;
+    }
+
+    private static double Measure(int count, Action<int> work)
+    {
+        for (var i = 0; i < Math.Min(count, 5_000); i++)
+        {
+            work(i); // warm up: tiered compilation
+        }
+
+        var started = Process.GetCurrentProcess().TotalProcessorTime;
+        for (var i = 0; i < count; i++)
+        {
+            work(i);
+        }
+
+        return (Process.GetCurrentProcess().TotalProcessorTime - started).TotalMicroseconds / count;
+    }
+}
