@@ -321,7 +321,8 @@ public sealed class ShippedCampaignTests
 
                 var expectedStatus = expected is null ? "NotEligible" : person.HadCovidDose ? "NotActionable" : "Actionable";
                 Assert.True((expectedStatus, expected) == (status, cohort),
-                    $"{person} on {day}: expected {expectedStatus} {expected}, engine said {status} {cohort}");
+                    $"{person.NhsNumber} (born {person.DateOfBirth}, care home {person.CareHome}, risks {string.Join('|', person.Risks)}, "
+                    + $"occupations {string.Join('|', person.Occupations)}) on {day}: expected {expectedStatus} {expected}, engine said {status} {cohort}");
                 shown[cohort ?? "none"] = shown.GetValueOrDefault(cohort ?? "none") + 1;
             }
         }
