@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Data.Common;
 using Dapper;
 using Immunise.Access;
+using Immunise.Eligibility;
 using Immunise.Seeding;
 using Immunise.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -33,7 +34,8 @@ public sealed class StartUpOptions
 
 /// <summary>
 /// Start-up work that must finish before requests are served: migrations (when <c>Database:MigrateOnStart</c>, the default
-/// for SQLite), the demo population, the demo API key. Then, once the server listens, a banner on the console.
+/// for SQLite), the shipped campaign configs (unless <c>Eligibility:LoadShippedCampaigns</c> is false), the demo
+/// population, the demo API key. Then, once the server listens, a banner on the console.
 /// </summary>
 public static class StartUp
 {
@@ -52,6 +54,19 @@ public static class StartUp
         {
             var applied = await new Migrator(database).MigrateAsync(stopping);
             StartUpLog.Migrated(logger, database.Provider.ToString(), applied.Count, Migrator.Scripts(database.Provider)[^1].Version);
+        }
+
+        if (app.Configuration.GetValue("Eligibility:LoadShippedCampaigns", true))
+        {
+            var loaded = await ShippedCampaigns.LoadAsync(services.GetRequiredService<CampaignStore>(), stopping);
+            if (loaded.Succeeded)
+            {
+                StartUpLog.ShippedCampaignsLoaded(logger, loaded.Items.Count(i => i.Added), loaded.Items.Count);
+            }
+            else
+            {
+                StartUpLog.ShippedCampaignsRefused(logger, string.Join("; ", loaded.Errors));
+            }
         }
 
         if (options.SeedPeople > 0)

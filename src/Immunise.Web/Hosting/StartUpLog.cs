@@ -23,6 +23,12 @@ internal static partial class StartUpLog
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Demo API key refused: {Code}")]
     public static partial void DemoKeyRefused(ILogger logger, string code);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Shipped campaign configs loaded: {Added} new version(s) of {Files} file(s)")]
+    public static partial void ShippedCampaignsLoaded(ILogger logger, int added, int files);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Shipped campaign configs refused: {Errors}")]
+    public static partial void ShippedCampaignsRefused(ILogger logger, string errors);
 }
 
 /// <summary>Log messages for request failures: the trace id and a stable code, never the request's path or body.</summary>

@@ -324,7 +324,10 @@ public static class CampaignConfigLoader
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
-    /// <summary>Links are absolute http(s) URLs, written in normal form (a bare host gains its trailing slash).</summary>
+    /// <summary>
+    /// Links are absolute http(s) URLs, written in normal form (a bare host gains its trailing slash), or paths on this
+    /// service starting with a single <c>/</c>.
+    /// </summary>
     private static string? NormaliseUrl(Reader r, string? url)
     {
         if (string.IsNullOrWhiteSpace(url))
@@ -337,9 +340,15 @@ public static class CampaignConfigLoader
             return url; // carries a personalisation token; normalised after substitution is not needed
         }
 
-        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        var trimmed = url.Trim();
+        if (trimmed.StartsWith('/') && !trimmed.StartsWith("//", StringComparison.Ordinal) && Uri.IsWellFormedUriString(trimmed, UriKind.Relative))
         {
-            throw r.Fail("UrlLink", $"'{url}' is not an absolute http(s) URL");
+            return trimmed; // a page of this service, such as its booking pages
+        }
+
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw r.Fail("UrlLink", $"'{url}' is neither an absolute http(s) URL nor a path on this service");
         }
 
         return uri.AbsoluteUri;

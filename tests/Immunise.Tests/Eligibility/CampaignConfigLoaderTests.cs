@@ -130,6 +130,24 @@ public sealed class CampaignConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_ActionLinkToAPageOfThisService_IsKept_OtherRelativeLinksAreRefused()
+    {
+        static JsonObject WithBookLink(string url)
+        {
+            var config = Config();
+            config["CampaignConfig"]!["Iterations"]![0]!["ActionsMapper"]!["BOOK"] = Action("BookImmunise", url);
+            return config;
+        }
+
+        var campaign = CampaignConfigLoader.Parse(WithBookLink("/book/covid-19").ToJsonString(), "rsv.json");
+
+        Assert.Equal("/book/covid-19", campaign.Iterations[0].ActionsMapper["BOOK"].UrlLink);
+        Assert.Contains("'UrlLink'", Refusal(WithBookLink("//elsewhere.example/book")), StringComparison.Ordinal);
+        Assert.Contains("'UrlLink'", Refusal(WithBookLink("book/covid-19")), StringComparison.Ordinal);
+        Assert.Contains("'UrlLink'", Refusal(WithBookLink("ftp://files.example/book")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownOperator_NamesFileRuleAndField()
     {
         var message = Refusal(Config(Rule("F", "Odd rule", 100, "DATE_OF_BIRTH", "roughly", "-75")));

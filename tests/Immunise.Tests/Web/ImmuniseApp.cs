@@ -19,7 +19,8 @@ using WebProgram = web::Program;
 namespace Immunise.Tests.Web;
 
 /// <summary>
-/// The whole web app in memory over a fresh <see cref="TestDatabase"/> of the theory's kind: no demo seeding, no banner, a
+/// The whole web app in memory over a fresh <see cref="TestDatabase"/> of the theory's kind: no demo seeding, no banner, no
+/// shipped campaign configs (tests load the configs they need), a
 /// <see cref="FixedClock"/>, and log output captured instead of written to the console. One per test.
 /// </summary>
 public sealed class ImmuniseApp : IAsyncDisposable
@@ -29,9 +30,12 @@ public sealed class ImmuniseApp : IAsyncDisposable
 
     private readonly WebApplicationFactory<WebProgram> _factory;
 
-    private ImmuniseApp(TestDatabase database, WebApplicationFactory<WebProgram> factory, FixedClock clock, CapturedLogs logs)
+    private readonly bool _ownsDatabase;
+
+    private ImmuniseApp(TestDatabase database, bool ownsDatabase, WebApplicationFactory<WebProgram> factory, FixedClock clock, CapturedLogs logs)
     {
         Database = database;
+        _ownsDatabase = ownsDatabase;
         _factory = factory;
         Clock = clock;
         Logs = logs;
@@ -45,9 +49,16 @@ public sealed class ImmuniseApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null) =>
+        Start(await TestDatabase.CreateAsync(provider), ownsDatabase: true, settings);
+
+    /// <summary>An app over a database the caller owns (and disposes), e.g. to start twice over the same data.</summary>
+    public static ImmuniseApp StartOver(TestDatabase database, IReadOnlyDictionary<string, string>? settings = null) =>
+        Start(database, ownsDatabase: false, settings);
+
+    private static ImmuniseApp Start(TestDatabase database, bool ownsDatabase, IReadOnlyDictionary<string, string>? settings)
     {
-        var database = await TestDatabase.CreateAsync(provider);
+        var provider = database.Provider;
         var clock = new FixedClock(Now);
         var logs = new CapturedLogs();
         var factory = new WebApplicationFactory<WebProgram>().WithWebHostBuilder(web =>
@@ -59,6 +70,7 @@ public sealed class ImmuniseApp : IAsyncDisposable
             web.UseSetting("Demo:SeedPeople", "0");
             web.UseSetting("Demo:ApiKey", "");
             web.UseSetting("Demo:Banner", "false");
+            web.UseSetting("Eligibility:LoadShippedCampaigns", "false");
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 web.UseSetting(key, value);
@@ -74,7 +86,7 @@ public sealed class ImmuniseApp : IAsyncDisposable
             });
         });
         _ = factory.Server; // start now, so start-up failures surface here
-        return new ImmuniseApp(database, factory, clock, logs);
+        return new ImmuniseApp(database, ownsDatabase, factory, clock, logs);
     }
 
     /// <summary>A client that sends no API key.</summary>
@@ -132,7 +144,10 @@ public sealed class ImmuniseApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
-        await Database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await Database.DisposeAsync();
+        }
     }
 }
 
