@@ -54,6 +54,7 @@ public static class EligibilityBenchmark
                 ["Database__MigrateOnStart"] = "false",
                 ["Demo__SeedPeople"] = "0",
                 ["Demo__Banner"] = "false",
+                ["Eligibility__LoadShippedCampaigns"] = "false",
             };
             await using var server = await ServerProcess.StartAsync(webDll, environment);
             var people = Math.Min(options.People, 900_000);

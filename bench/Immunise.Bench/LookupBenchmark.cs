@@ -41,6 +41,7 @@ public static class LookupBenchmark
                 ["Database__MigrateOnStart"] = "false",
                 ["Demo__SeedPeople"] = "0",
                 ["Demo__Banner"] = "false",
+                ["Eligibility__LoadShippedCampaigns"] = "false",
             };
             await using var server = await ServerProcess.StartAsync(webDll, environment);
             var warmUp = TimeSpan.FromSeconds(8); // until the JIT has tiered up and the pools are full
