@@ -40,6 +40,7 @@ builder.Services.AddSingleton<DemoData>();
 builder.Services.AddSingleton(builder.Configuration.GetSection(RegisterOptions.Section).Get<RegisterOptions>() ?? new RegisterOptions());
 builder.Services.AddSingleton<CampaignStore>();
 builder.Services.AddSingleton<RegisterPersonData>();
+builder.Services.AddSingleton<BookingCheck>();
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
@@ -80,6 +81,7 @@ app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithNa
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
+app.MapBookingCheckEndpoints();
 
 app.Run();
 
