@@ -174,6 +174,16 @@ public sealed class BookingCheckTests
         Assert.Equal(new DateOnly(2027, 9, 1), result.EarliestDate);
     }
 
+    [Fact]
+    public void Decide_CampaignConfigCannotBeApplied_CampaignConfigError()
+    {
+        var json = CampaignJson("COVID").Replace("\"Care home residents\"", "\"Residents [[PERSON.NO_SUCH_ATTRIBUTE]]\"", StringComparison.Ordinal);
+
+        var result = Decide("COVID:18+", s_today, Facts(Person(s_aged80), [], CampaignConfigLoader.Parse(json, "test.json")));
+
+        Assert.Equal((false, BookingCheckCodes.CampaignConfigError), (result.Allowed, result.Code));
+    }
+
     [Theory]
     [InlineData("COVID:18+", "COVID", "COVID19")]
     [InlineData("flu:65+", "FLU", "FLU")]
