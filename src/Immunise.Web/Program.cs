@@ -41,6 +41,7 @@ builder.Services.AddSingleton(builder.Configuration.GetSection(RegisterOptions.S
 builder.Services.AddSingleton<CampaignStore>();
 builder.Services.AddSingleton<RegisterPersonData>();
 builder.Services.AddSingleton<CountCohorts>();
+builder.Services.AddSingleton<BookingCheck>();
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
@@ -81,6 +82,7 @@ app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithNa
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
+app.MapBookingCheckEndpoints();
 
 app.Run();
 

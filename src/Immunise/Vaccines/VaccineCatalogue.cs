@@ -11,13 +11,29 @@ public enum DoseNumbering
     Seasonal,
 }
 
+/// <summary>What kind of dose a person needs: part of the primary course, a booster after it, or a seasonal dose.</summary>
+public enum DoseKind
+{
+    Primary,
+    Booster,
+    Seasonal,
+}
+
+/// <summary>
+/// What follows a completed primary course: the kind of the first further dose (<see cref="First"/>), the kind of every
+/// later one (<see cref="Then"/>), and the recommended number of days after the last dose (null: the minimum, which is
+/// each product's <see cref="VaccineProduct.BoosterIntervalDays"/>).
+/// </summary>
+public sealed record FurtherDosePolicy(DoseKind First, DoseKind Then, int? RecommendedIntervalDays = null);
+
 public sealed record TargetDisease(
     string Target,
     string SnomedCode,
     string Display,
     DoseNumbering DoseNumbering,
     int SeasonStartMonth,
-    IReadOnlyList<VaccinationProcedure> Procedures)
+    IReadOnlyList<VaccinationProcedure> Procedures,
+    FurtherDosePolicy? FurtherDoses = null)
 {
     /// <summary>The procedure code for a dose: the dose's own, else the highest one defined below it.</summary>
     public VaccinationProcedure ProcedureFor(int doseNumber) =>
@@ -44,7 +60,25 @@ public sealed record VaccineProduct(
     int MinimumIntervalDays,
     int? MaximumIntervalDays,
     decimal DoseVolumeMl,
-    string? Route);
+    string? Route,
+    int? RecommendedIntervalDays = null,
+    int? BoosterIntervalDays = null,
+    int? MaximumAgeMonths = null)
+{
+    /// <summary>The programme's interval between primary doses: <see cref="RecommendedIntervalDays"/>, else the minimum.</summary>
+    public int ProgrammeIntervalDays => Math.Max(RecommendedIntervalDays ?? MinimumIntervalDays, MinimumIntervalDays);
+
+    /// <summary>
+    /// Whether the product is licensed for a person born on <paramref name="dateOfBirth"/> on <paramref name="day"/>: from the
+    /// day they reach <see cref="MinimumAgeMonths"/> until the day before they pass <see cref="MaximumAgeMonths"/>.
+    /// </summary>
+    public bool SuitsAge(DateOnly dateOfBirth, DateOnly day) =>
+        day >= OldEnoughFrom(dateOfBirth)
+        && (MaximumAgeMonths is not { } max || day < dateOfBirth.AddMonths(max + 1));
+
+    /// <summary>The first day a person born on <paramref name="dateOfBirth"/> is old enough for the product.</summary>
+    public DateOnly OldEnoughFrom(DateOnly dateOfBirth) => dateOfBirth.AddMonths(MinimumAgeMonths);
+}
 
 public sealed record CodedConcept(string Code, string Display, string Alias);
 
@@ -55,6 +89,7 @@ public sealed record CodedConcept(string Code, string Display, string Alias);
 public sealed class VaccineCatalogue
 {
     private readonly FrozenDictionary<string, VaccineProduct> _products;
+    private readonly IReadOnlyList<VaccineProduct> _productsInOrder;
     private readonly FrozenDictionary<string, TargetDisease> _diseases;
     private readonly FrozenDictionary<string, CodedConcept> _routes;
     private readonly FrozenDictionary<string, CodedConcept> _bodySites;
@@ -62,6 +97,7 @@ public sealed class VaccineCatalogue
     private VaccineCatalogue(CatalogueFile file)
     {
         _products = file.Products.ToFrozenDictionary(p => p.Code, StringComparer.Ordinal);
+        _productsInOrder = [.. file.Products];
         _diseases = file.Diseases.ToFrozenDictionary(d => d.Target, StringComparer.OrdinalIgnoreCase);
         _routes = Index(file.Routes);
         _bodySites = Index(file.BodySites);
@@ -70,6 +106,15 @@ public sealed class VaccineCatalogue
             if (!_diseases.ContainsKey(product.Target))
             {
                 throw new InvalidOperationException($"Vaccine catalogue: product {product.Code} names unknown target '{product.Target}'.");
+            }
+
+            if (product.MinimumIntervalDays < 0
+                || product.RecommendedIntervalDays < product.MinimumIntervalDays
+                || product.MaximumIntervalDays < Math.Max(product.MinimumIntervalDays, product.RecommendedIntervalDays ?? 0)
+                || product.BoosterIntervalDays < 0
+                || product.MaximumAgeMonths < product.MinimumAgeMonths)
+            {
+                throw new InvalidOperationException($"Vaccine catalogue: product {product.Code} has intervals or ages out of order.");
             }
         }
     }
@@ -80,6 +125,10 @@ public sealed class VaccineCatalogue
     public IEnumerable<VaccineProduct> Products => _products.Values;
 
     public IEnumerable<TargetDisease> Diseases => _diseases.Values;
+
+    /// <summary>The products against a disease, in catalogue order.</summary>
+    public IEnumerable<VaccineProduct> ProductsFor(TargetDisease disease) =>
+        _productsInOrder.Where(p => string.Equals(p.Target, disease.Target, StringComparison.OrdinalIgnoreCase));
 
     public IEnumerable<CodedConcept> Routes => _routes.Values.Distinct();
 
