@@ -12,7 +12,9 @@ namespace Immunise.Web.Hosting;
 /// </summary>
 public static class HttpErrors
 {
-    public static bool IsFhir(HttpContext context) => context.Request.Path.StartsWithSegments("/fhir");
+    /// <summary>Paths whose errors are OperationOutcomes: FHIR, and NHS England's Eligibility Signposting API.</summary>
+    public static bool IsFhir(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/fhir") || context.Request.Path.StartsWithSegments("/eligibility-signposting-api");
 
     public static Task WriteAsync(HttpContext context, int status, string code, string message) =>
         IsFhir(context)

@@ -80,7 +80,7 @@ public static class StartUp
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
         {
             var ensured = await services.GetRequiredService<ApiKeys>()
-                .EnsureAsync(DemoKeyName, options.ApiKey.Trim(), [Scopes.RecordsRead, Scopes.RecordsWrite], stopping);
+                .EnsureAsync(DemoKeyName, options.ApiKey.Trim(), [Scopes.RecordsRead, Scopes.RecordsWrite, Scopes.EligibilityRead], stopping);
             if (ensured.Succeeded)
             {
                 StartUpLog.DemoKeyEnsured(logger, DemoKeyName, ensured.Value);
@@ -147,6 +147,7 @@ public static class StartUp
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/api/v1/people/{exampleNhsNumber}");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/api/v1/people/{exampleNhsNumber}/vaccinations");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" \"{url}/fhir/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{exampleNhsNumber}&-immunization.target=COVID19,FLU\"");
+            lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/eligibility-signposting-api/patient-check/{exampleNhsNumber}");
         }
 
         lines.Add("");

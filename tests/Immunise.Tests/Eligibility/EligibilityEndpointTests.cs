@@ -133,6 +133,22 @@ public sealed class EligibilityEndpointTests
         Assert.EndsWith("/patient-check/_status", (string?)check["links"]!["self"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PatientCheck_WithoutKeyOrScope_AnswersOperationOutcome401Or403()
+    {
+        await using var app = await ImmuniseApp.StartAsync(DatabaseProvider.Sqlite);
+        var nhs = await app.AddPersonAsync();
+        var recordsOnly = await app.ClientAsync(Scopes.RecordsRead);
+
+        var anonymous = await app.Anonymous().GetAsync($"/eligibility-signposting-api/patient-check/{nhs.Value}");
+        var forbidden = await recordsOnly.GetAsync($"/eligibility-signposting-api/patient-check/{nhs.Value}");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("OperationOutcome", JsonNode.Parse(await forbidden.Content.ReadAsStringAsync())?["resourceType"]?.GetValue<string>());
+        Assert.Empty(await app.AuditFor(nhs));
+    }
+
     [Theory, ClassData(typeof(BothDatabases))]
     public async Task PatientCheck_HeaderNumberDiffers_Returns403AndAuditsNothing(DatabaseProvider provider)
     {
