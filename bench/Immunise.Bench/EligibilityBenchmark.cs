@@ -50,16 +50,7 @@ public static class EligibilityBenchmark
                 counts.Append(await CountsAsync(kind, database, store));
             }
 
-            var environment = new Dictionary<string, string>
-            {
-                ["Database__Provider"] = databaseOptions.Provider.ToString(),
-                ["Database__ConnectionString"] = databaseOptions.ConnectionString,
-                ["Database__MigrateOnStart"] = "false",
-                ["Demo__SeedPeople"] = "0",
-                ["Demo__Banner"] = "false",
-                ["Eligibility__LoadShippedCampaigns"] = "false",
-            };
-            await using var server = await ServerProcess.StartAsync(webDll, environment);
+            await using var server = await ServerProcess.StartAsync(webDll, ServerProcess.EnvironmentFor(databaseOptions));
             var people = Math.Min(options.People, 900_000);
             var duration = TimeSpan.FromSeconds(options.Seconds);
             var (bare, check) = (new List<LoadResult>(), new List<LoadResult>());

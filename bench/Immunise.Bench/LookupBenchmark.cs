@@ -34,16 +34,7 @@ public static class LookupBenchmark
                 key = (await new ApiKeys(database, TimeProvider.System).CreateAsync("bench", [Scopes.RecordsRead])).Value!.Key;
             }
 
-            var environment = new Dictionary<string, string>
-            {
-                ["Database__Provider"] = databaseOptions.Provider.ToString(),
-                ["Database__ConnectionString"] = databaseOptions.ConnectionString,
-                ["Database__MigrateOnStart"] = "false",
-                ["Demo__SeedPeople"] = "0",
-                ["Demo__Banner"] = "false",
-                ["Eligibility__LoadShippedCampaigns"] = "false",
-            };
-            await using var server = await ServerProcess.StartAsync(webDll, environment);
+            await using var server = await ServerProcess.StartAsync(webDll, ServerProcess.EnvironmentFor(databaseOptions));
             var warmUp = TimeSpan.FromSeconds(8); // until the JIT has tiered up and the pools are full
             var duration = TimeSpan.FromSeconds(options.Seconds);
             var people = Math.Min(options.People, 900_000);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Immunise.Storage;
 
 namespace Immunise.Bench;
 
@@ -19,6 +20,20 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>
+    /// The service over an already migrated and seeded database: Production settings, no demo data or banner, and no shipped
+    /// campaigns loaded at start (a run loads what it measures).
+    /// </summary>
+    public static Dictionary<string, string> EnvironmentFor(DatabaseOptions database) => new()
+    {
+        ["Database__Provider"] = database.Provider.ToString(),
+        ["Database__ConnectionString"] = database.ConnectionString,
+        ["Database__MigrateOnStart"] = "false",
+        ["Demo__SeedPeople"] = "0",
+        ["Demo__Banner"] = "false",
+        ["Eligibility__LoadShippedCampaigns"] = "false",
+    };
 
     public static async Task<ServerProcess> StartAsync(string webDll, IReadOnlyDictionary<string, string> environment)
     {

@@ -221,8 +221,8 @@ public sealed class EligibilityEndpointTests
 
         var first = await store.LoadAsync([("c.json", Over80Campaign)], "test");
         var again = await store.LoadAsync([("c.json", Over80Campaign)], "test");
-        var changed = await store.LoadAsync([("c.json", Over80Campaign.Replace("Over 80s", "People aged 80 and over", StringComparison.Ordinal))], "test");
-        var broken = await store.LoadAsync([("c.json", Over80Campaign), ("bad.json", Over80Campaign.Replace("\"Operator\": \"Y>\"", "\"Operator\": \"roughly\"", StringComparison.Ordinal).Replace("IMMUNISE_TEST_OVER_80", "OTHER", StringComparison.Ordinal))], "test");
+        var changed = await store.LoadAsync([("c.json", Over80Campaign.Replace("Care home residents", "People aged 80 and over", StringComparison.Ordinal))], "test");
+        var broken = await store.LoadAsync([("c.json", Over80Campaign), ("bad.json", Over80Campaign.Replace("\"Operator\": \"Y>\"", "\"Operator\": \"roughly\"", StringComparison.Ordinal).Replace(Over80CampaignId, "OTHER", StringComparison.Ordinal))], "test");
 
         Assert.True(first.Items.Single().Added);
         Assert.Equal(1, first.Items.Single().Version);
@@ -290,7 +290,7 @@ public sealed class EligibilityEndpointTests
             }
         }
 
-        var result = await new CountCohorts(register, store).HandleAsync(new CohortCountRequest("IMMUNISE_TEST_OVER_80", day));
+        var result = await new CountCohorts(register, store).HandleAsync(new CohortCountRequest(Over80CampaignId, day));
 
         Assert.True(result.Succeeded);
         Assert.Equal(1_200, result.Value!.People);
@@ -323,36 +323,7 @@ public sealed class EligibilityEndpointTests
         return ScenarioFixtures.InLondon(DateTimeOffset.Parse(recorded!, CultureInfo.InvariantCulture).UtcDateTime);
     }
 
-    /// <summary>A small campaign of our own: COVID for the over-80s (age from the date of birth), suppressed within 91 days of a dose.</summary>
-    private const string Over80Campaign =
-        """
-        {
-          "CampaignConfig": {
-            "ID": "IMMUNISE_TEST_OVER_80", "Version": 1, "Name": "Over 80s test", "Type": "V", "Target": "COVID",
-            "Manager": ["test"], "Approver": ["test"], "Reviewer": ["test"],
-            "IterationFrequency": "X", "IterationType": "A", "IterationTime": "07:00:00",
-            "DefaultCommsRouting": "BOOK", "StartDate": "20260101", "EndDate": "20271231",
-            "ApprovalMinimum": 0, "ApprovalMaximum": 0,
-            "Iterations": [{
-              "ID": "IMMUNISE_TEST_OVER_80_1", "Version": 1, "Name": "Over 80s test", "Type": "A",
-              "DefaultCommsRouting": "BOOK", "DefaultNotEligibleRouting": "NONE", "DefaultNotActionableRouting": "NONE",
-              "IterationDate": "20260101", "IterationNumber": 1, "ApprovalMinimum": 0, "ApprovalMaximum": 0,
-              "IterationCohorts": [
-                { "CohortLabel": "care_home", "CohortGroup": "care_home", "Priority": 0,
-                  "PositiveDescription": "Over 80s", "NegativeDescription": "Not over 80" }
-              ],
-              "IterationRules": [
-                { "Type": "F", "Name": "Under 80", "Description": "Aged under 80", "Priority": 10, "AttributeLevel": "PERSON",
-                  "AttributeName": "DATE_OF_BIRTH", "Operator": "Y>", "Comparator": "-80" },
-                { "Type": "S", "Name": "Recently vaccinated", "Description": "Vaccinated in the last 91 days", "Priority": 20,
-                  "AttributeLevel": "TARGET", "AttributeTarget": "COVID", "AttributeName": "LAST_SUCCESSFUL_DATE", "Operator": "D>", "Comparator": "-91" }
-              ],
-              "ActionsMapper": {
-                "BOOK": { "ExternalRoutingCode": "BookNBS", "ActionDescription": "Book", "ActionType": "ButtonWithAuthLink", "UrlLink": "https://www.nhs.uk/book", "UrlLabel": "Book" },
-                "NONE": { "ExternalRoutingCode": "None", "ActionDescription": "", "ActionType": "InfoText" }
-              }
-            }]
-          }
-        }
-        """;
+    /// <summary>A small campaign of our own (see BookingCheckTests): COVID for over-80s in care homes, suppressed within 91 days of a dose.</summary>
+    private static readonly string Over80Campaign = BookingCheckTests.CampaignJson("COVID", minimumAge: 80, suppressWithinDays: 91);
+    private const string Over80CampaignId = "IMMUNISE_TEST_BOOKING_COVID";
 }
