@@ -4,6 +4,7 @@ using Dapper;
 using Immunise.Geography;
 using Immunise.People;
 using Immunise.Storage;
+using Column = Immunise.Storage.Columns;
 
 namespace Immunise.Eligibility;
 
@@ -26,33 +27,72 @@ public sealed class RegisterPersonData(Database database)
     /// <summary>The person's rows, or null when the register does not hold them.</summary>
     public async Task<PersonData?> ForAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var person = await connection.QuerySingleOrDefaultAsync<PersonFacts>(new CommandDefinition(
-            """
-            SELECT p.nhs_number, p.date_of_birth, p.sex, p.postcode, p.gp_practice_code, p.care_home_resident, p.clinical_risk_groups,
-                   p.occupations, p.date_of_death, pc.icb_ods_code, pc.region_ods_code, pc.lsoa_code
-            FROM people p LEFT JOIN postcodes pc ON pc.postcode = p.postcode
-            WHERE p.nhs_number = @nhs
-            """,
-            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
+        void Bind(System.Data.Common.DbCommand command) => Column.Parameter(command, "nhs", nhsNumber.Value);
+        var person = await database.ReadAsync(s_person, Bind, async (r, ct) => await r.ReadAsync(ct) ? ReadPerson(r) : null, cancellationToken);
         if (person is null)
         {
             return null;
         }
 
-        var cohorts = await connection.QueryAsync<(string Label, string? DateJoined)>(new CommandDefinition(
-            "SELECT cohort_label, date_joined FROM person_cohorts WHERE nhs_number = @nhs ORDER BY cohort_label",
-            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
-        var doses = await connection.QueryAsync<DoseFacts>(new CommandDefinition(
-            """
-            SELECT target_disease, status, occurred_on FROM vaccination_events WHERE nhs_number = @nhs ORDER BY occurred_on
-            """,
-            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
-        var imported = await connection.QueryAsync<(string Type, string Attributes)>(new CommandDefinition(
-            "SELECT attribute_type, attributes FROM person_attributes WHERE nhs_number = @nhs ORDER BY attribute_type",
-            new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
-        return Compose(person, cohorts.ToList(), doses.ToList(), imported.ToList());
+        var cohorts = await database.ReadAsync(CohortsSql, Bind, async (r, ct) =>
+        {
+            var list = new List<(string Label, string? DateJoined)>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add((Column.Text(r, 0), Column.TextOrNull(r, 1)));
+            }
+
+            return list;
+        }, cancellationToken);
+        var doses = await database.ReadAsync(DosesSql, Bind, async (r, ct) =>
+        {
+            var list = new List<DoseFacts>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add(new DoseFacts { TargetDisease = Column.Text(r, 0), Status = Column.Text(r, 1), OccurredOn = Column.Date(r, 2) });
+            }
+
+            return list;
+        }, cancellationToken);
+        var imported = await database.ReadAsync(AttributesSql, Bind, async (r, ct) =>
+        {
+            var list = new List<(string Type, string Attributes)>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add((Column.Text(r, 0), Column.Text(r, 1)));
+            }
+
+            return list;
+        }, cancellationToken);
+        return Compose(person, cohorts, doses, imported);
     }
+
+    private const string PersonColumns =
+        """
+        p.nhs_number, p.date_of_birth, p.sex, p.postcode, p.gp_practice_code, p.care_home_resident, p.clinical_risk_groups,
+        p.occupations, p.date_of_death, pc.icb_ods_code, pc.region_ods_code, pc.lsoa_code
+        """;
+
+    private static readonly string s_person = $"SELECT {PersonColumns} FROM people p LEFT JOIN postcodes pc ON pc.postcode = p.postcode WHERE p.nhs_number = @nhs";
+    private const string CohortsSql = "SELECT cohort_label, date_joined FROM person_cohorts WHERE nhs_number = @nhs ORDER BY cohort_label";
+    private const string DosesSql = "SELECT target_disease, status, occurred_on FROM vaccination_events WHERE nhs_number = @nhs ORDER BY occurred_on";
+    private const string AttributesSql = "SELECT attribute_type, attributes FROM person_attributes WHERE nhs_number = @nhs ORDER BY attribute_type";
+
+    private static PersonFacts ReadPerson(System.Data.Common.DbDataReader r) => new()
+    {
+        NhsNumber = Column.Text(r, 0),
+        DateOfBirth = Column.Date(r, 1),
+        Sex = Column.Text(r, 2),
+        Postcode = Column.Text(r, 3),
+        GpPracticeCode = Column.TextOrNull(r, 4),
+        CareHomeResident = Column.Boolean(r, 5),
+        ClinicalRiskGroups = Column.TextOrNull(r, 6),
+        Occupations = Column.TextOrNull(r, 7),
+        DateOfDeath = Column.DateOrNull(r, 8),
+        IcbOdsCode = Column.TextOrNull(r, 9),
+        RegionOdsCode = Column.TextOrNull(r, 10),
+        LsoaCode = Column.TextOrNull(r, 11),
+    };
 
     /// <summary>
     /// Everyone in the register (or in one region or ICB), in pages ordered by NHS number: four set-based reads a page,

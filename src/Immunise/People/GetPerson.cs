@@ -17,12 +17,11 @@ public sealed class GetPerson(Database database)
 
     public async Task<Person?> HandleAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = s_byNhsNumber;
-        Storage.Columns.Parameter(command, "nhs", nhsNumber.Value);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? PersonRow.Read(reader).ToPerson() : null;
+        return await database.ReadAsync(
+            s_byNhsNumber,
+            command => Storage.Columns.Parameter(command, "nhs", nhsNumber.Value),
+            async (reader, ct) => await reader.ReadAsync(ct) ? PersonRow.Read(reader).ToPerson() : null,
+            cancellationToken);
     }
 
     public async Task<bool> ExistsAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)

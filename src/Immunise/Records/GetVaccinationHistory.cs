@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -18,12 +19,10 @@ public sealed record VaccinationHistoryQuery(
 /// <summary>Reads a person's vaccination history, oldest first, and single events by id.</summary>
 public sealed class GetVaccinationHistory(Database database)
 {
-    public async Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = @nhs");
-        Column.Parameter(command, "nhs", query.NhsNumber.Value);
+        var parameters = new List<(string Name, Func<DbCommand, object> Value)> { ("nhs", _ => query.NhsNumber.Value) };
         if (!query.IncludeEnteredInError)
         {
             sql.Append(" AND status = 'completed'");
@@ -35,8 +34,9 @@ public sealed class GetVaccinationHistory(Database database)
             var i = 0;
             foreach (var target in targets)
             {
-                sql.Append(i == 0 ? "@t0" : string.Create(CultureInfo.InvariantCulture, $", @t{i}"));
-                Column.Parameter(command, string.Create(CultureInfo.InvariantCulture, $"t{i++}"), target);
+                var name = string.Create(CultureInfo.InvariantCulture, $"t{i++}");
+                sql.Append(i == 1 ? "@" : ", @").Append(name);
+                parameters.Add((name, _ => target));
             }
 
             sql.Append(')');
@@ -45,24 +45,29 @@ public sealed class GetVaccinationHistory(Database database)
         if (query.From is { } from)
         {
             sql.Append(" AND occurred_on >= @from");
-            Column.Parameter(command, "from", Column.DateValue(command, from));
+            parameters.Add(("from", command => Column.DateValue(command, from)));
         }
 
         if (query.To is { } to)
         {
             sql.Append(" AND occurred_on <= @to");
-            Column.Parameter(command, "to", Column.DateValue(command, to));
+            parameters.Add(("to", command => Column.DateValue(command, to)));
         }
 
-        command.CommandText = sql.Append(" ORDER BY occurred_at, id").ToString();
-        var events = new List<VaccinationEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            events.Add(VaccinationRow.Read(reader).ToEvent());
-        }
+        return database.ReadAsync<IReadOnlyList<VaccinationEvent>>(
+            sql.Append(" ORDER BY occurred_at, id").ToString(),
+            command => parameters.ForEach(p => Column.Parameter(command, p.Name, p.Value(command))),
+            async (reader, ct) =>
+            {
+                var events = new List<VaccinationEvent>();
+                while (await reader.ReadAsync(ct))
+                {
+                    events.Add(VaccinationRow.Read(reader).ToEvent());
+                }
 
-        return events;
+                return events;
+            },
+            cancellationToken);
     }
 
     public async Task<VaccinationEvent?> FindAsync(string id, CancellationToken cancellationToken = default)

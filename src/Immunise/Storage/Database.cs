@@ -35,6 +35,7 @@ public sealed class Database : IAsyncDisposable
     private readonly NpgsqlDataSource? _postgres;
     private readonly NpgsqlDataSource? _postgresSessions;
     private readonly string _sqliteConnectionString = string.Empty;
+    private readonly SqliteReads? _sqliteReads;
 
     static Database() => DapperTypes.Register();
 
@@ -77,6 +78,15 @@ public sealed class Database : IAsyncDisposable
 
             _sqliteConnectionString = builder.ToString();
             UseWriteAheadLog(builder);
+            _sqliteReads = new SqliteReads(() =>
+            {
+                var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
+                connection.Open();
+                using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+                pragma.ExecuteNonQuery();
+                return connection;
+            });
         }
     }
 
@@ -112,6 +122,44 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
+    /// Runs one read with a statement that stays prepared: on SQLite, connections kept open by <see cref="SqliteReads"/> each
+    /// hold their statements prepared (the driver otherwise parses the SQL on every call); on PostgreSQL the multiplexed
+    /// pool prepares hot statements itself. <paramref name="bind"/> adds the parameters, <paramref name="read"/> reads
+    /// the rows.
+    /// </summary>
+    public async Task<T> ReadAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken = default)
+    {
+        if (_sqliteReads is { } reads)
+        {
+            var session = reads.Rent();
+            try
+            {
+                var command = session.Command(sql);
+                command.Parameters.Clear();
+                bind(command);
+                await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+                return await read(rows, cancellationToken);
+            }
+            catch
+            {
+                session.Dispose(); // not returned: a failed session is not reused
+                throw;
+            }
+            finally
+            {
+                reads.Return(session);
+            }
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var plain = connection.CreateCommand();
+        plain.CommandText = sql;
+        bind(plain);
+        await using var reader = await plain.ExecuteReaderAsync(cancellationToken);
+        return await read(reader, cancellationToken);
+    }
+
+    /// <summary>
     /// Opens a connection that is this caller's alone until disposed: for session state (advisory locks, temporary tables),
     /// bulk COPY and long streamed reads. On SQLite every connection is one.
     /// </summary>
@@ -138,6 +186,7 @@ public sealed class Database : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _sqliteReads?.Dispose();
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
