@@ -55,7 +55,7 @@ public sealed partial class ImportEligibilityData(Database database, TimeProvide
 
         var now = clock.GetUtcNow();
         var stored = 0;
-        var people = new HashSet<string>(StringComparer.Ordinal);
+        var people = new HashSet<string>(StringComparer.Ordinal); // known to be in the register: no second look-up per row
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // PERSON rows first, so that the other rows of a person new to the register find them.
@@ -65,7 +65,7 @@ public sealed partial class ImportEligibilityData(Database database, TimeProvide
             {
                 await UpsertPersonAsync(connection, transaction, nhs, row, now, cancellationToken);
             }
-            else if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            else if (!people.Contains(nhs.Value) && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                 "SELECT COUNT(*) FROM people WHERE nhs_number = @nhs", new { nhs = nhs.Value }, transaction, cancellationToken: cancellationToken)) == 0)
             {
                 rejected.Add(new EligibilityDataRejection(position, "person-not-in-register",
