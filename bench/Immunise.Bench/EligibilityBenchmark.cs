@@ -78,6 +78,36 @@ public static class EligibilityBenchmark
         return report.ToString();
     }
 
+    /// <summary>Only the whole-register counts (the <c>count</c> suite): seed each database, then count.</summary>
+    public static async Task<string> RunCountsAsync(BenchOptions options)
+    {
+        var counts = new StringBuilder();
+        foreach (var kind in options.Databases)
+        {
+            var databaseOptions = await Databases.CreateAsync(kind, "bench_count");
+            await using var database = new Database(databaseOptions);
+            Workspace.Log($"{kind}: seeding {options.People:N0} people with histories");
+            await new SeedPopulation(database, TimeProvider.System).SeedAsync(options.People, seed: 7);
+            var store = new CampaignStore(database, TimeProvider.System);
+            var loaded = await store.LoadAsync(LiveToday(ShippedCampaigns.Files()), "bench");
+            if (!loaded.Succeeded)
+            {
+                throw new InvalidOperationException(string.Join("; ", loaded.Errors));
+            }
+
+            counts.Append(await CountsAsync(kind, database, store));
+        }
+
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"### Whole-register cohort counts, {options.People:N0} people stored");
+        report.AppendLine();
+        report.AppendLine("| database | whole register, flu campaign | people | seconds | people/s | ratio to the engine | target |");
+        report.AppendLine("|---|---|---:|---:|---:|---:|---|");
+        report.Append(counts);
+        report.AppendLine();
+        return report.ToString();
+    }
+
     /// <summary>
     /// Whole-register cohort counts for the (live) flu campaign: the campaign compiled over the register's columns
     /// (<c>immunise eligibility count</c>), beside every person's rows composed and decided by the engine (the baseline), with

@@ -175,7 +175,8 @@ internal static class EligibilityCommands
                 return Cli.Success;
             }
 
-            report.Line($"{counts.Campaign} on {counts.Date:yyyy-MM-dd}: {counts.People:N0} people evaluated in {counts.Elapsed.TotalSeconds:F1} s ({counts.PeoplePerSecond:N0} people/s)");
+            var how = counts.NotCompiledBecause is { } why ? $"; not compiled: {why}" : "";
+            report.Line($"{counts.Campaign} on {counts.Date:yyyy-MM-dd}: {counts.People:N0} people evaluated in {counts.Elapsed.TotalSeconds:F1} s ({counts.PeoplePerSecond:N0} people/s{how})");
             foreach (var status in counts.Statuses)
             {
                 report.Line($"  {status.Condition,-8} {status.Status,-14} {status.People,12:N0}");
