@@ -1,6 +1,7 @@
 using Immunise.Access;
 using Immunise.Audit;
 using Immunise.Eligibility;
+using Immunise.Notifications;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
@@ -43,6 +44,19 @@ builder.Services.AddSingleton<RegisterPersonData>();
 builder.Services.AddSingleton<CountCohorts>();
 builder.Services.AddSingleton<BookingCheck>();
 
+// Notifications: the outbox, and its dispatcher to GOV.UK Notify (or, with no key, rendered and kept locally).
+var notificationOptions = NotificationSetup.Options(builder.Configuration);
+builder.Services.AddSingleton(notificationOptions);
+builder.Services.AddSingleton<Outbox>();
+builder.Services.AddSingleton<NotificationReport>();
+builder.Services.AddSingleton(sp => NotificationSetup.Sender(notificationOptions, sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(sp => new NotificationDispatcher(
+    sp.GetRequiredService<Database>(), notificationOptions, sp.GetRequiredService<IMessageSender>(), sp.GetRequiredService<TimeProvider>()));
+if (notificationOptions.DispatcherEnabled)
+{
+    builder.Services.AddHostedService<NotificationWorker>();
+}
+
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ErrorHandler>();
@@ -53,7 +67,8 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsRead))
     .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite))
     .AddPolicy(Scopes.EligibilityRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.EligibilityRead))
-    .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite));
+    .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite))
+    .AddPolicy(Scopes.NotificationsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.NotificationsRead));
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
@@ -83,6 +98,7 @@ app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
 app.MapBookingCheckEndpoints();
+app.MapNotificationEndpoints();
 
 app.Run();
 

@@ -18,7 +18,10 @@ public static class Scopes
     /// <summary>List campaign configs and upload new versions.</summary>
     public const string CampaignsWrite = "campaigns:write";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { RecordsRead, RecordsWrite, EligibilityRead, CampaignsWrite };
+    /// <summary>See the messages sent and their statistics.</summary>
+    public const string NotificationsRead = "notifications:read";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { RecordsRead, RecordsWrite, EligibilityRead, CampaignsWrite, NotificationsRead };
 }
 
 /// <summary>A system's API key, as the service sees it once verified.</summary>

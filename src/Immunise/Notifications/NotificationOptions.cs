@@ -13,8 +13,11 @@ public sealed class NotificationOptions
 
     public string BaseUrl { get; set; } = "https://api.notifications.service.gov.uk";
 
-    /// <summary>Notify's template ID for each of our templates and channels, keyed <c>booking-confirmation:sms</c> and so on.</summary>
-    public Dictionary<string, string> Templates { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Notify's template ID for each of our templates and channels: <c>Templates:booking-confirmation:sms</c> and so on
+    /// (as environment variables, <c>Notifications__Templates__booking-confirmation__sms</c>).
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Templates { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Whether this instance runs the dispatcher (every instance may; they share the work safely).</summary>
     public bool DispatcherEnabled { get; set; } = true;
@@ -48,5 +51,5 @@ public sealed class NotificationOptions
     public string? CallbackToken { get; set; }
 
     public string? TemplateId(string template, Channel channel) =>
-        Templates.TryGetValue($"{template}:{channel.ToString().ToLowerInvariant()}", out var id) ? id : null;
+        Templates.TryGetValue(template, out var channels) && channels.TryGetValue(Outbox.ChannelName(channel), out var id) ? id : null;
 }

@@ -67,7 +67,7 @@ public sealed class DispatcherTests
 
         Assert.Equal(20, notify.Messages.Count);
         Assert.Equal(20, notify.Messages.Select(m => m.Reference).Distinct().Count());
-        Assert.All(notify.Messages, m => Assert.Equal(Options.Templates["booking-confirmation:sms"], m.TemplateId));
+        Assert.All(notify.Messages, m => Assert.Equal(Options.Templates["booking-confirmation"]["sms"], m.TemplateId));
         var rows = await Rows(database.Database);
         Assert.All(rows, r => Assert.Equal("sent", r.Status));
         Assert.Equal(notify.Messages.Select(m => (m.Reference, m.Id)).Order(), rows.Select(r => (r.Id, r.ProviderId!)).Order());
@@ -108,6 +108,13 @@ public sealed class DispatcherTests
         Assert.Equal("permanent-failure", failed.Status);
         Assert.Equal("400 BadRequestError: phone_number Not a UK mobile number", failed.FailureReason);
         Assert.Single(notify.Messages);
+
+        var report = await new NotificationReport(database.Database).CountsAsync(Start.AddDays(-1), Start.AddDays(1));
+        Assert.Equal(
+            ["2026-11-23 booking-confirmation sms permanent-failure 1", "2026-11-23 booking-confirmation sms sent 1"],
+            report.Counts.Select(c => $"{c.Day} {c.Template} {c.Channel} {c.Status} {c.Messages}"));
+        var reason = Assert.Single(report.Failures);
+        Assert.Equal(("permanent-failure", "400 BadRequestError: phone_number Not a UK mobile number", 1L), (reason.Status, reason.Reason, reason.Messages));
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
@@ -196,7 +203,8 @@ public sealed class DispatcherTests
     {
         ApiKey = FakeNotify.ApiKey,
         RatePerMinute = 600_000,
-        Templates = MessageTemplates.All.ToDictionary(t => $"{t.Name}:{Outbox.ChannelName(t.Channel)}", _ => Guid.NewGuid().ToString("D")),
+        Templates = MessageTemplates.All.GroupBy(t => t.Name).ToDictionary(
+            g => g.Key, g => g.ToDictionary(t => Outbox.ChannelName(t.Channel), _ => Guid.NewGuid().ToString("D"))),
     };
 
     private static NotificationDispatcher Dispatcher(Database database, FakeNotify notify, TimeProvider clock, string? name = null, int batch = 50, int parallelism = 8)

@@ -71,6 +71,7 @@ public sealed class ImmuniseApp : IAsyncDisposable
             web.UseSetting("Demo:ApiKey", "");
             web.UseSetting("Demo:Banner", "false");
             web.UseSetting("Eligibility:LoadShippedCampaigns", "false");
+            web.UseSetting("Notifications:DispatcherEnabled", "false"); // tests that want it say so
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 web.UseSetting(key, value);
