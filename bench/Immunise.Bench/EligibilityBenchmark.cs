@@ -67,7 +67,7 @@ public static class EligibilityBenchmark
         }
 
         report.AppendLine();
-        report.AppendLine("| database | whole register, flu campaign | people | seconds | people/s | ratio to reading alone | target |");
+        report.AppendLine("| database | whole register, flu campaign | people | seconds | people/s | ratio to the engine | target |");
         report.AppendLine("|---|---|---:|---:|---:|---:|---|");
         report.Append(counts);
         report.AppendLine();
@@ -78,25 +78,37 @@ public static class EligibilityBenchmark
         return report.ToString();
     }
 
-    /// <summary>Whole-register cohort counts for the (live) flu campaign, beside reading the register's pages alone.</summary>
+    /// <summary>
+    /// Whole-register cohort counts for the (live) flu campaign: the campaign compiled over the register's columns
+    /// (<c>immunise eligibility count</c>), beside every person's rows composed and decided by the engine (the baseline), with
+    /// the same counts required of both.
+    /// </summary>
     private static async Task<string> CountsAsync(string kind, Database database, CampaignStore store)
     {
         var register = new RegisterPersonData(database);
-        Workspace.Log($"{kind}: reading the whole register (baseline)");
-        var clock = Stopwatch.StartNew();
-        long read = 0;
-        await foreach (var page in register.PagesAsync(null, null))
+        var counter = new CountCohorts(database, register, store);
+        var request = new CohortCountRequest("IMMUNISE_FLU_2025_26", DateOnly.FromDateTime(DateTime.UtcNow));
+        Workspace.Log($"{kind}: counting cohorts with the engine, person by person (baseline)");
+        var engine = (await counter.HandleAsync(request, method: CountMethod.Engine)).Value ?? throw new InvalidOperationException("engine count failed");
+        var compiled = new List<CohortCountResult>();
+        for (var round = 1; round <= 3; round++)
         {
-            read += page.Count;
+            Workspace.Log($"{kind}: counting cohorts compiled, round {round}");
+            var result = (await counter.HandleAsync(request)).Value ?? throw new InvalidOperationException("compiled count failed");
+            if (result.Method != CountMethod.Compiled
+                || !result.Statuses.SequenceEqual(engine.Statuses) || !result.Cohorts.SequenceEqual(engine.Cohorts))
+            {
+                throw new InvalidOperationException("The compiled count differs from the engine's.");
+            }
+
+            compiled.Add(result);
         }
 
-        var readRate = read / clock.Elapsed.TotalSeconds;
-        Workspace.Log($"{kind}: counting cohorts over the whole register");
-        var result = await new CountCohorts(register, store).HandleAsync(new CohortCountRequest("IMMUNISE_FLU_2025_26", DateOnly.FromDateTime(DateTime.UtcNow)));
-        var counted = result.Value ?? throw new InvalidOperationException(result.Failure?.Message);
+        var median = compiled.OrderBy(r => r.PeoplePerSecond).ElementAt(1);
+        var rounds = string.Join(", ", compiled.Select(r => r.PeoplePerSecond.ToString("N0", CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {kind} | read people, cohorts, events (baseline) | {read:N0} | {read / readRate:F1} | {readRate:N0} | 100 % | |\n"
-            + $"| {kind} | read and decide (`immunise eligibility count`) | {counted.People:N0} | {counted.Elapsed.TotalSeconds:F1} | **{counted.PeoplePerSecond:N0}** | {counted.PeoplePerSecond / readRate:P0} | ≥ 500,000/s: {(counted.PeoplePerSecond >= 500_000 ? "met" : "NOT met")} |\n");
+            $"| {kind} | engine, person by person (baseline) | {engine.People:N0} | {engine.Elapsed.TotalSeconds:F1} | {engine.PeoplePerSecond:N0} | 100 % | |\n"
+            + $"| {kind} | compiled (`immunise eligibility count`), median of {rounds} | {median.People:N0} | {median.Elapsed.TotalSeconds:F2} | **{median.PeoplePerSecond:N0}** | {median.PeoplePerSecond / engine.PeoplePerSecond:P0} | ≥ 500,000/s: {(median.PeoplePerSecond >= 500_000 ? "met" : "NOT met")} |\n");
     }
 
     /// <summary>CPU time per decision over the people's data (read once from the register), beside serialising the answers.</summary>

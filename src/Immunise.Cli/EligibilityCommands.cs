@@ -157,7 +157,7 @@ internal static class EligibilityCommands
                 total = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM people");
             }
 
-            var counter = new CountCohorts(new RegisterPersonData(database), new CampaignStore(database, TimeProvider.System));
+            var counter = new CountCohorts(database, new RegisterPersonData(database), new CampaignStore(database, TimeProvider.System));
             var request = new CohortCountRequest(parse.GetValue(campaign)!, day, parse.GetValue(region), parse.GetValue(icb));
             var result = await report.WithProgressAsync(
                 "Evaluating the register", () => total,

@@ -165,7 +165,7 @@ public sealed class RegisterPersonData(Database database)
         return new PersonData(result);
     }
 
-    private static Dictionary<string, string?> PersonAttributes(PersonFacts person)
+    internal static Dictionary<string, string?> PersonAttributes(PersonFacts person)
     {
         var values = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -209,14 +209,20 @@ public sealed class RegisterPersonData(Database database)
     private static Dictionary<string, string?> TargetAttributes(IReadOnlyList<DoseFacts> doses)
     {
         var completed = doses.Where(d => d.Status == "completed").ToList();
-        var last = completed.Count == 0 ? null : Compact(completed[^1].OccurredOn);
+        return TargetAttributes(completed.Count == 0 ? null : completed[^1].OccurredOn, completed.Count, doses.Count);
+    }
+
+    /// <summary>A target row from its events: the day of the last completed one, how many completed, how many in all.</summary>
+    internal static Dictionary<string, string?> TargetAttributes(DateOnly? lastCompleted, int completed, int events)
+    {
+        var last = lastCompleted is { } day ? Compact(day) : null;
         return new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["LAST_SUCCESSFUL_DATE"] = last,
             ["LAST_VALID_DOSE_DATE"] = last,
-            ["SUCCESSFUL_PROCEDURE_COUNT"] = completed.Count.ToString(CultureInfo.InvariantCulture),
-            ["VALID_DOSES_COUNT"] = completed.Count.ToString(CultureInfo.InvariantCulture),
-            ["INVALID_DOSES_COUNT"] = (doses.Count - completed.Count).ToString(CultureInfo.InvariantCulture),
+            ["SUCCESSFUL_PROCEDURE_COUNT"] = completed.ToString(CultureInfo.InvariantCulture),
+            ["VALID_DOSES_COUNT"] = completed.ToString(CultureInfo.InvariantCulture),
+            ["INVALID_DOSES_COUNT"] = (events - completed).ToString(CultureInfo.InvariantCulture),
         };
     }
 
@@ -247,7 +253,7 @@ public sealed class RegisterPersonData(Database database)
 
     private static string Compact(DateOnly date) => date.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
-    private sealed class PersonFacts
+    internal sealed class PersonFacts
     {
         public string NhsNumber { get; set; } = "";
         public DateOnly DateOfBirth { get; set; }

@@ -290,13 +290,13 @@ public sealed class EligibilityEndpointTests
             }
         }
 
-        var result = await new CountCohorts(register, store).HandleAsync(new CohortCountRequest(Over80CampaignId, day));
+        var result = await new CountCohorts(database.Database, register, store).HandleAsync(new CohortCountRequest(Over80CampaignId, day));
 
         Assert.True(result.Succeeded);
         Assert.Equal(1_200, result.Value!.People);
         Assert.Equal(expected.OrderBy(e => e.Key), result.Value.Statuses.ToDictionary(s => s.Status, s => s.People).OrderBy(e => e.Key));
         Assert.True(expected.Count > 1, "the seeded population should not all share one status");
-        Assert.Equal("campaign-not-found", (await new CountCohorts(register, store).HandleAsync(new CohortCountRequest("NO_SUCH", day))).Failure!.Code);
+        Assert.Equal("campaign-not-found", (await new CountCohorts(database.Database, register, store).HandleAsync(new CohortCountRequest("NO_SUCH", day))).Failure!.Code);
     }
 
     private static readonly TimeZoneInfo London = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
