@@ -1,4 +1,4 @@
--- SQLite dialect of postgres/0003_booking.sql: TEXT dates and instants, INTEGER ids.
+-- SQLite dialect of postgres/0004_booking.sql: TEXT dates and instants, INTEGER ids.
 -- National Booking Service: sites, availability (sessions, templates, materialised slots), holds and bookings,
 -- idempotency keys for booking requests, and notification intents (a later issue sends them).
 
