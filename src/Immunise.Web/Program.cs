@@ -1,9 +1,12 @@
 using Immunise.Access;
 using Immunise.Audit;
+using Immunise.Availability;
+using Immunise.Booking;
 using Immunise.Eligibility;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
+using Immunise.Sites;
 using Immunise.Storage;
 using Immunise.Vaccines;
 using Immunise.Web.Access;
@@ -42,6 +45,21 @@ builder.Services.AddSingleton<CampaignStore>();
 builder.Services.AddSingleton<RegisterPersonData>();
 builder.Services.AddSingleton<CountCohorts>();
 builder.Services.AddSingleton<BookingCheck>();
+
+// Booking: sites, availability, holds and bookings; lapsed holds are released in the background (Booking/ReleaseExpiredHolds.cs).
+builder.Services.AddSingleton<SaveSite>();
+builder.Services.AddSingleton<GetSites>();
+builder.Services.AddSingleton<FindSites>();
+builder.Services.AddSingleton<PublishSessions>();
+builder.Services.AddSingleton<GetAvailability>();
+builder.Services.AddSingleton<HoldSlot>();
+builder.Services.AddSingleton<ConfirmBooking>();
+builder.Services.AddSingleton<CancelBooking>();
+builder.Services.AddSingleton<RescheduleBooking>();
+builder.Services.AddSingleton<GetBooking>();
+builder.Services.AddSingleton<ReleaseExpiredHolds>();
+builder.Services.AddOptions<BookingOptions>().Bind(builder.Configuration.GetSection(BookingOptions.Section));
+builder.Services.AddHostedService<HoldReleaser>();
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();

@@ -22,6 +22,8 @@ CREATE TABLE sites (
 );
 
 CREATE INDEX ix_sites_region ON sites (region_ods_code, icb_ods_code);
+-- "Sites near me": a bounding box on latitude (and longitude) narrows 3,000 sites to the few nearby before distances are computed.
+CREATE INDEX ix_sites_location ON sites (latitude, longitude);
 
 -- The services each site offers, one row each, for "sites offering X".
 CREATE TABLE site_services (
@@ -83,7 +85,7 @@ CREATE TABLE slots (
 CREATE INDEX ix_slots_site_date ON slots (site_ods_code, slot_date, start_time);
 
 -- Holds and bookings: a row is 'held' (provisional, until hold_expires_at), then 'booked' with its reference, or
--- 'expired' / 'cancelled'. The reference is assigned at hold time and shown once the booking is confirmed.
+-- 'expired' / 'cancelled'. The reference is assigned at hold time (8 characters, unambiguous alphabet, random).
 CREATE TABLE bookings (
     id              text PRIMARY KEY, -- 128-bit random: the hold id
     reference       text NOT NULL UNIQUE,
@@ -91,6 +93,8 @@ CREATE TABLE bookings (
     programme       text NOT NULL, -- target disease: COVID19, FLU, RSV
     service         text NOT NULL,
     dose_number     integer NOT NULL CHECK (dose_number BETWEEN 1 AND 9),
+    product_code    text NULL, -- dm+d product to give; a later dose of a course uses the product of the first
+    first_dose_id   text NULL REFERENCES bookings (id), -- a later dose booked together with an earlier one, not yet given
     slot_id         bigint NOT NULL REFERENCES slots (id),
     site_ods_code   text NOT NULL,
     status          text NOT NULL CHECK (status IN ('held', 'booked', 'cancelled', 'expired')),
@@ -110,6 +114,7 @@ CREATE UNIQUE INDEX ux_bookings_active_dose ON bookings (nhs_number, programme, 
 CREATE INDEX ix_bookings_slot ON bookings (slot_id) WHERE status IN ('held', 'booked');
 CREATE INDEX ix_bookings_hold_expiry ON bookings (hold_expires_at) WHERE status = 'held';
 CREATE INDEX ix_bookings_person ON bookings (nhs_number);
+CREATE INDEX ix_bookings_first_dose ON bookings (first_dose_id) WHERE first_dose_id IS NOT NULL;
 
 -- A booking request's Idempotency-Key: a retry with the same key and body gets the stored answer, not a second booking.
 CREATE TABLE idempotency_keys (
