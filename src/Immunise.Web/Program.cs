@@ -55,6 +55,7 @@ builder.Services.AddSingleton<EditSession>();
 builder.Services.AddSingleton<CancelSessions>();
 builder.Services.AddSingleton<IdempotencyKeys>();
 builder.Services.AddSingleton<GetAvailability>();
+builder.Services.AddSingleton<SearchSlots>();
 builder.Services.AddSingleton<HoldSlot>();
 builder.Services.AddSingleton<ConfirmBooking>();
 builder.Services.AddSingleton<CancelBooking>();
@@ -109,6 +110,7 @@ app.MapEligibilityEndpoints();
 app.MapBookingCheckEndpoints();
 app.MapSiteEndpoints();
 app.MapBookingEndpoints();
+app.MapBookingFhirEndpoints();
 
 app.Run();
 
