@@ -1,10 +1,13 @@
 using Immunise.Access;
 using Immunise.Audit;
+using Immunise.Availability;
+using Immunise.Booking;
 using Immunise.Eligibility;
 using Immunise.Notifications;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
+using Immunise.Sites;
 using Immunise.Storage;
 using Immunise.Vaccines;
 using Immunise.Web.Access;
@@ -57,6 +60,25 @@ if (notificationOptions.DispatcherEnabled)
     builder.Services.AddHostedService<NotificationWorker>();
 }
 
+// Booking: sites, availability, holds and bookings; lapsed holds are released in the background (Booking/ReleaseExpiredHolds.cs).
+builder.Services.AddSingleton<SaveSite>();
+builder.Services.AddSingleton<GetSites>();
+builder.Services.AddSingleton<FindSites>();
+builder.Services.AddSingleton<PublishSessions>();
+builder.Services.AddSingleton<EditSession>();
+builder.Services.AddSingleton<CancelSessions>();
+builder.Services.AddSingleton<IdempotencyKeys>();
+builder.Services.AddSingleton<GetAvailability>();
+builder.Services.AddSingleton<SearchSlots>();
+builder.Services.AddSingleton<HoldSlot>();
+builder.Services.AddSingleton<ConfirmBooking>();
+builder.Services.AddSingleton<CancelBooking>();
+builder.Services.AddSingleton<RescheduleBooking>();
+builder.Services.AddSingleton<GetBooking>();
+builder.Services.AddSingleton<ReleaseExpiredHolds>();
+builder.Services.AddOptions<BookingOptions>().Bind(builder.Configuration.GetSection(BookingOptions.Section));
+builder.Services.AddHostedService<HoldReleaser>();
+
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ErrorHandler>();
@@ -68,7 +90,10 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite))
     .AddPolicy(Scopes.EligibilityRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.EligibilityRead))
     .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite))
-    .AddPolicy(Scopes.NotificationsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.NotificationsRead));
+    .AddPolicy(Scopes.NotificationsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.NotificationsRead))
+    .AddPolicy(Scopes.BookingRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingRead))
+    .AddPolicy(Scopes.BookingWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingWrite))
+    .AddPolicy(Scopes.SitesWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.SitesWrite));
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
@@ -99,6 +124,9 @@ app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
 app.MapBookingCheckEndpoints();
 app.MapNotificationEndpoints();
+app.MapSiteEndpoints();
+app.MapBookingEndpoints();
+app.MapBookingFhirEndpoints();
 
 app.Run();
 

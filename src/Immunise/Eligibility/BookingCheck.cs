@@ -76,12 +76,24 @@ public sealed class BookingCheck(RegisterPersonData people, GetVaccinationHistor
     /// <summary>How far ahead an appointment may be checked.</summary>
     public const int MaximumDaysAhead = 366;
 
-    public async Task<BookingCheckResult> HandleAsync(BookingCheckRequest request, CancellationToken cancellationToken = default)
+    public Task<BookingCheckResult> HandleAsync(BookingCheckRequest request, CancellationToken cancellationToken = default) =>
+        HandleAsync(request, [], cancellationToken);
+
+    /// <summary>
+    /// The check, counting <paramref name="plannedDoses"/> (doses booked but not yet given, e.g. dose 1 of a course booked
+    /// together with dose 2) as if given: the next dose, its product and window then follow from them.
+    /// </summary>
+    public async Task<BookingCheckResult> HandleAsync(BookingCheckRequest request, IReadOnlyList<VaccinationEvent> plannedDoses, CancellationToken cancellationToken = default)
     {
         var person = await people.ForAsync(request.NhsNumber, cancellationToken);
         var events = person is null
             ? []
             : await history.HandleAsync(new VaccinationHistoryQuery(request.NhsNumber, [request.Service.Disease]), cancellationToken);
+        if (plannedDoses.Count > 0)
+        {
+            events = [.. events, .. plannedDoses];
+        }
+
         var configuration = await store.CurrentAsync(cancellationToken);
         return Decide(request.Service, request.Date, new BookingCheckFacts(person, events, configuration.Campaigns, London.Today(clock)), catalogue);
     }

@@ -9,11 +9,22 @@ public sealed partial record MessageTemplate(string Name, Channel Channel, strin
     public IReadOnlyList<string> Placeholders { get; } =
         [.. Placeholder().Matches((Subject ?? "") + "\n" + Body).Select(m => m.Groups["name"].Value).Distinct(StringComparer.Ordinal)];
 
-    /// <summary>Why these values do not fit the template (a placeholder missing or unknown), or null when they do.</summary>
+    /// <summary>
+    /// Why these values do not fit the template (a placeholder missing or unknown), or null when they do. The links
+    /// (<see cref="MessageTemplates.Links"/>) are the dispatcher's to fill, from the service's public address.
+    /// </summary>
     public string? Check(IReadOnlyDictionary<string, string> values)
     {
-        var missing = Placeholders.Where(p => !values.TryGetValue(p, out var v) || string.IsNullOrWhiteSpace(v)).ToList();
-        var unknown = values.Keys.Where(k => !Placeholders.Contains(k, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        var missing = Placeholders.Where(p => !MessageTemplates.Links.Contains(p) && (!values.TryGetValue(p, out var v) || string.IsNullOrWhiteSpace(v))).ToList();
+        var unknown = values.Keys
+            .Where(k => !Placeholders.Contains(k, StringComparer.Ordinal) && !(Channel == Channel.Letter && MessageTemplates.AddressLines.Contains(k)))
+            .Order(StringComparer.Ordinal).ToList();
+        if (Channel == Channel.Letter && !(values.TryGetValue("address_line_1", out var first) && !string.IsNullOrWhiteSpace(first)
+            && values.Count(v => MessageTemplates.AddressLines.Contains(v.Key) && !string.IsNullOrWhiteSpace(v.Value)) >= 3))
+        {
+            missing.Add("address_line_1 and at least two more address lines");
+        }
+
         if (missing.Count == 0 && unknown.Count == 0)
         {
             return null;
@@ -51,6 +62,22 @@ public static class MessageTemplates
     public const string CancelledBySite = "cancelled-by-site";
     public const string Invitation = "invitation";
     public const string RecallReminder = "recall-reminder";
+
+    /// <summary>A letter's address, which Notify reads from the personalisation (the last line a postcode).</summary>
+    public static readonly IReadOnlySet<string> AddressLines = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "address_line_1", "address_line_2", "address_line_3", "address_line_4", "address_line_5", "address_line_6", "address_line_7",
+    };
+
+    /// <summary>Placeholders filled when a message is sent, from <see cref="NotificationOptions.PublicBaseUrl"/>.</summary>
+    public static readonly IReadOnlySet<string> Links = new HashSet<string>(StringComparer.Ordinal) { "manage_url", "book_url" };
+
+    /// <summary>The links for a service whose citizen pages are at <paramref name="publicBaseUrl"/>.</summary>
+    public static IReadOnlyDictionary<string, string> LinksFor(string publicBaseUrl)
+    {
+        var root = publicBaseUrl.TrimEnd('/');
+        return new Dictionary<string, string>(StringComparer.Ordinal) { ["manage_url"] = $"{root}/manage", ["book_url"] = $"{root}/book" };
+    }
 
     public static IReadOnlyList<MessageTemplate> All { get; } =
     [
@@ -90,6 +117,12 @@ public static class MessageTemplates
             "We are sorry, ((site_name)) has had to cancel your ((vaccine)) vaccination appointment at ((appointment_time)) "
             + "(booking reference ((booking_reference))).\n\nYou do not need to do anything else about this appointment. "
             + "Please book a new appointment at ((book_url))."),
+        new(CancelledBySite, Channel.Letter, "Your ((vaccine)) vaccination appointment has been cancelled",
+            "We are sorry, ((site_name)) has had to cancel your ((vaccine)) vaccination appointment at ((appointment_time)) "
+            + "(booking reference ((booking_reference))).\n\nPlease book a new appointment at ((book_url)) or call 119 free of charge."),
+        new(Moved, Channel.Letter, "Your ((vaccine)) vaccination appointment has changed",
+            "Your ((vaccine)) vaccination appointment has changed. Your new appointment is at ((appointment_time)) at ((site_name)), "
+            + "((site_address)).\n\nBooking reference: ((booking_reference))\n\nTo change or cancel it, go to ((manage_url)) or call 119 free of charge."),
         new(Invitation, Channel.Sms, null,
             "The NHS is offering you a ((vaccine)) vaccination. Book at ((book_url)) or call 119 free of charge."),
         new(Invitation, Channel.Email, "Book your ((vaccine)) vaccination",

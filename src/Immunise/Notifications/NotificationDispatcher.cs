@@ -164,7 +164,23 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             cancellationToken: cancellationToken));
         return [.. rows.Select(r => new Claimed(
             r.Id, Outbox.ParseChannel(r.Channel), r.Template, r.Recipient,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(r.Personalisation) ?? [], r.Attempts, Convert.ToBoolean(r.InDoubt, System.Globalization.CultureInfo.InvariantCulture)))];
+            WithLinks(r.Template, Outbox.ParseChannel(r.Channel), JsonSerializer.Deserialize<Dictionary<string, string>>(r.Personalisation) ?? []),
+            r.Attempts, Convert.ToBoolean(r.InDoubt, System.Globalization.CultureInfo.InvariantCulture)))];
+    }
+
+    /// <summary>The values with the links the template uses, made from the service's public address.</summary>
+    private Dictionary<string, string> WithLinks(string template, Channel channel, Dictionary<string, string> values)
+    {
+        var uses = MessageTemplates.Find(template, channel)?.Placeholders ?? [];
+        foreach (var (name, link) in MessageTemplates.LinksFor(_options.PublicBaseUrl))
+        {
+            if (uses.Contains(name))
+            {
+                values[name] = link;
+            }
+        }
+
+        return values;
     }
 
     private async Task DispatchAsync(Claimed message, CancellationToken cancellationToken)

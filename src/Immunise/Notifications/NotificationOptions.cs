@@ -13,6 +13,9 @@ public sealed class NotificationOptions
 
     public string BaseUrl { get; set; } = "https://api.notifications.service.gov.uk";
 
+    /// <summary>Where citizens reach this service's pages: the booking and manage links in messages are made from it.</summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5000";
+
     /// <summary>
     /// Notify's template ID for each of our templates and channels: <c>Templates:booking-confirmation:sms</c> and so on
     /// (as environment variables, <c>Notifications__Templates__booking-confirmation__sms</c>).

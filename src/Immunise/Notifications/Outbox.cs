@@ -21,7 +21,12 @@ public sealed record OutboundMessage(
 public sealed class Outbox(TimeProvider clock)
 {
     /// <summary>Writes the message unless one with its key exists; true when written. The values must fit the template.</summary>
-    public async Task<bool> EnqueueAsync(DbConnection connection, DbTransaction? transaction, OutboundMessage message, CancellationToken cancellationToken = default)
+    public Task<bool> EnqueueAsync(DbConnection connection, DbTransaction? transaction, OutboundMessage message, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(connection, transaction, message, clock.GetUtcNow(), cancellationToken);
+
+    /// <summary>As <see cref="EnqueueAsync(DbConnection, DbTransaction?, OutboundMessage, CancellationToken)"/>, at the caller's "now".</summary>
+    public static async Task<bool> EnqueueAsync(
+        DbConnection connection, DbTransaction? transaction, OutboundMessage message, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var template = MessageTemplates.Find(message.Template, message.Channel)
             ?? throw new ArgumentException($"No template '{message.Template}' for {message.Channel}.", nameof(message));
@@ -30,7 +35,6 @@ public sealed class Outbox(TimeProvider clock)
             throw new ArgumentException(problem, nameof(message));
         }
 
-        var now = clock.GetUtcNow();
         var written = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO notification_messages (id, dedupe_key, channel, template, recipient, personalisation, nhs_number, status, attempts, next_attempt_at, created_at)

@@ -1,0 +1,285 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using Dapper;
+using Immunise.Common;
+using Immunise.Eligibility;
+using Immunise.People;
+using Immunise.Records;
+using Immunise.Storage;
+using Immunise.Vaccines;
+
+namespace Immunise.Booking;
+
+/// <summary>
+/// A person (NHS number and date of birth, as they identify themselves) asks for a place in a slot for a service.
+/// <see cref="FirstDoseReference"/>: this is a later dose of a course whose earlier dose is booked (held or confirmed) but not
+/// yet given; its product and window then follow from that appointment. <see cref="ProductCode"/> optionally picks the vaccine.
+/// </summary>
+public sealed record HoldSlotRequest(
+    NhsNumber NhsNumber,
+    DateOnly DateOfBirth,
+    long SlotId,
+    string? Service,
+    string? ProductCode = null,
+    string? FirstDoseReference = null);
+
+/// <summary>
+/// Places a provisional hold (5 minutes) on one place in a slot. Checks, in order: the person (NHS number + date of birth);
+/// the slot (exists, not started, its session active and offering the service); the service suits the person's age on the
+/// day; the booking check (eligibility on the day, the next dose and its window; see <see cref="BookingCheck"/>); a product
+/// the site stocks. Then, in one transaction, the person's own earlier hold for the same dose is released, the place is
+/// claimed with one conditional UPDATE (never past capacity; holds that have lapsed in the slot are swept first when it
+/// looks full), and the hold is inserted under the unique index "one active booking per person per dose per programme".
+/// </summary>
+public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatalogue catalogue, TimeProvider clock)
+{
+    public static readonly TimeSpan HoldFor = TimeSpan.FromMinutes(5);
+
+    /// <summary>Where references come from (tests replace it to force a collision).</summary>
+    internal Func<string> NewReference { get; init; } = BookingReference.New;
+
+    public async Task<Result<Appointment>> HandleAsync(HoldSlotRequest request, string createdBy, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        if (ServiceSuitability.Find(request.Service) is not { } service)
+        {
+            return BookingCodes.UnknownService;
+        }
+
+        var slot = await SlotFacts.ReadAsync(database, request.SlotId, service.Service, cancellationToken);
+        if (slot is null)
+        {
+            return BookingCodes.SlotNotFound;
+        }
+
+        if (slot.StartsAt <= now)
+        {
+            return BookingCodes.SlotInPast;
+        }
+
+        if (slot.SessionStatus != "active" || slot.Capacity == 0)
+        {
+            return BookingCodes.SlotUnavailable;
+        }
+
+        if (!slot.OffersService)
+        {
+            return BookingCodes.ServiceNotOffered(service.Service);
+        }
+
+        var plan = await PlanAsync(request.NhsNumber, request.DateOfBirth, service, slot, request.ProductCode, request.FirstDoseReference, null, cancellationToken);
+        if (!plan.Succeeded)
+        {
+            return plan.Failure!;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var held = await Deadlocks.RetryAsync(() => InsertHoldAsync(request.NhsNumber, service, slot, plan.Value!, createdBy, now, cancellationToken));
+            if (held.Succeeded || held.Failure != s_referenceTaken || attempt == 5)
+            {
+                return held.Failure == s_referenceTaken ? Failure.Conflict("reference-unavailable", "No free booking reference was found; try again.") : held;
+            }
+        }
+    }
+
+    private static readonly Failure s_referenceTaken = Failure.Conflict("reference-taken", "The reference drawn is already in use.");
+
+    private async Task<Result<Appointment>> InsertHoldAsync(
+        NhsNumber nhs, ServiceBand service, SlotFacts slot, DosePlan plan, string createdBy, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var reference = NewReference();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // One change to a person's bookings at a time (on SQLite the one writer already ensures it): without this, two holds
+        // of one person could each wait for the other (one for the slot the other releases, one for the unique index).
+        if (database.Dialect.IsPostgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT 1 FROM people WHERE nhs_number = @nhs FOR UPDATE", new { nhs = nhs.Value }, transaction, cancellationToken: cancellationToken));
+        }
+
+        // The person's own earlier hold for this dose (they went back and chose another time) gives its place back.
+        var replaced = await connection.QueryAsync<long>(new CommandDefinition(
+            """
+            UPDATE bookings SET status = 'cancelled', cancelled_at = @now, cancel_reason = 'replaced-by-new-hold', updated_at = @now
+            WHERE nhs_number = @nhs AND programme = @programme AND dose_number = @dose AND status = 'held'
+            RETURNING slot_id
+            """,
+            new { nhs = nhs.Value, programme = service.Programme, dose = plan.DoseNumber, now }, transaction, cancellationToken: cancellationToken));
+        foreach (var slotId in replaced)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(BookingRows.ReleasePlace, new { slotId }, transaction, cancellationToken: cancellationToken));
+        }
+
+        if (!await ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
+        {
+            return BookingCodes.SlotFull;
+        }
+
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO bookings (id, reference, nhs_number, programme, service, dose_number, product_code, first_dose_id, slot_id,
+                    site_ods_code, status, hold_expires_at, created_at, created_by, updated_at)
+                VALUES (@id, @reference, @nhs, @programme, @service, @dose, @product, @firstDoseId, @slotId,
+                    @site, 'held', @expires, @now, @createdBy, @now)
+                """,
+                new
+                {
+                    id, reference, nhs = nhs.Value, programme = service.Programme, service = service.Service, dose = plan.DoseNumber,
+                    product = plan.ProductCode, firstDoseId = plan.FirstDoseId, slotId = slot.SlotId, site = slot.SiteOdsCode,
+                    expires = now + HoldFor, now, createdBy,
+                },
+                transaction, cancellationToken: cancellationToken));
+        }
+        catch (DbException e) when (UniqueViolation.Is(e))
+        {
+            return UniqueViolation.Message(e).Contains("reference", StringComparison.Ordinal) ? s_referenceTaken : BookingCodes.AlreadyBooked;
+        }
+
+        var appointment = await BookingRows.FindAsync(connection, transaction, "b.id = @id", new { id }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return appointment!.ToAppointment();
+    }
+
+    /// <summary>
+    /// Claims a place in the slot; when it looks full, first releases holds in it that have lapsed but not yet been swept by
+    /// <see cref="ReleaseExpiredHolds"/>, then tries once more.
+    /// </summary>
+    internal static async Task<bool> ClaimAsync(DbConnection connection, DbTransaction transaction, long slotId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await connection.ExecuteAsync(new CommandDefinition(BookingRows.ClaimPlace, new { slotId }, transaction, cancellationToken: cancellationToken)) == 1)
+        {
+            return true;
+        }
+
+        var lapsed = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE bookings SET status = 'expired', updated_at = @now
+            WHERE slot_id = @slotId AND status = 'held' AND hold_expires_at <= @now
+            """,
+            new { slotId, now }, transaction, cancellationToken: cancellationToken));
+        if (lapsed == 0)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE slots SET booked = booked - @lapsed WHERE id = @slotId", new { slotId, lapsed }, transaction, cancellationToken: cancellationToken));
+        return await connection.ExecuteAsync(new CommandDefinition(BookingRows.ClaimPlace, new { slotId }, transaction, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>What a person's booking of a dose will be: its number, product and the first dose it follows.</summary>
+    internal sealed record DosePlan(int DoseNumber, string? ProductCode, string? FirstDoseId);
+
+    /// <summary>
+    /// Checks the person, the service's age band, the booking check and the product for an appointment in
+    /// <paramref name="slot"/> (shared with <see cref="RescheduleBooking"/> and <see cref="ConfirmBooking"/>).
+    /// <paramref name="moving"/>: the booking being moved, which is not counted as the person's first dose.
+    /// </summary>
+    internal async Task<Result<DosePlan>> PlanAsync(
+        NhsNumber nhs, DateOnly dateOfBirth, ServiceBand service, SlotFacts slot, string? productCode, string? firstDoseReference,
+        string? moving, CancellationToken cancellationToken) =>
+        await Plan(database, check, catalogue, nhs, dateOfBirth, service, slot, productCode, firstDoseReference, moving, cancellationToken);
+
+    internal static async Task<Result<DosePlan>> Plan(
+        Database database, BookingCheck check, VaccineCatalogue catalogue, NhsNumber nhs, DateOnly dateOfBirth, ServiceBand service,
+        SlotFacts slot, string? productCode, string? firstDoseReference, string? moving, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var born = await connection.QuerySingleOrDefaultAsync<DateOnly?>(new CommandDefinition(
+            "SELECT date_of_birth FROM people WHERE nhs_number = @nhs", new { nhs = nhs.Value }, cancellationToken: cancellationToken));
+        if (born != dateOfBirth)
+        {
+            return BookingCodes.PersonNotFound;
+        }
+
+        if (!ServiceSuitability.Suits(service, dateOfBirth, slot.Date))
+        {
+            return BookingCodes.ServiceNotSuitable(service.Service);
+        }
+
+        IReadOnlyList<VaccinationEvent> planned = [];
+        string? firstDoseId = null;
+        if (!string.IsNullOrWhiteSpace(firstDoseReference))
+        {
+            if (!BookingReference.TryParse(firstDoseReference, out var reference))
+            {
+                return Failure.Invalid("invalid-reference", "The first-dose reference is not a booking reference (8 letters and digits).", "firstDoseReference");
+            }
+
+            var first = await BookingRows.FindAsync(connection, null,
+                "b.reference = @reference AND b.nhs_number = @nhs AND b.status IN ('held', 'booked')", new { reference, nhs = nhs.Value }, cancellationToken);
+            if (first is null || first.Programme != service.Programme || first.ProductCode is null || first.HoldId == moving)
+            {
+                return BookingCodes.FirstDoseNotFound;
+            }
+
+            firstDoseId = first.HoldId;
+            planned = [ServiceSuitability.PlannedDose(nhs, first.Programme, first.ProductCode, first.DoseNumber, first.StartsAt)];
+        }
+
+        var answer = await check.HandleAsync(new BookingCheckRequest(nhs, new BookingService(service.Service, service.Service.Split(':')[0], service.Programme), slot.Date), planned, cancellationToken);
+        if (!answer.Allowed)
+        {
+            return answer.Code == BookingCheckCodes.PersonNotFound
+                ? BookingCodes.PersonNotFound
+                : Failure.Invalid(answer.Code, answer.Message, "slotId");
+        }
+
+        var offered = answer.Dose!.Products.Where(p => slot.Stocks(p.Code)).ToList();
+        if (productCode is not null && catalogue.FindProduct(productCode) is null)
+        {
+            return Failure.Invalid("unknown-product", "The product code is not in the vaccine catalogue.", "productCode");
+        }
+
+        var product = productCode is null ? offered.FirstOrDefault() : offered.FirstOrDefault(p => p.Code == productCode.Trim());
+        if (product is null)
+        {
+            return BookingCodes.ProductNotAvailable;
+        }
+
+        return new DosePlan(answer.Dose.Number, product.Code, firstDoseId);
+    }
+}
+
+/// <summary>What a hold or a move needs to know about a slot, read in one statement.</summary>
+internal sealed class SlotFacts
+{
+    public long SlotId { get; set; }
+    public string SiteOdsCode { get; set; } = "";
+    public DateOnly Date { get; set; }
+    public DateTimeOffset StartsAt { get; set; }
+    public int Capacity { get; set; }
+    public string SessionStatus { get; set; } = "";
+    public string SiteProducts { get; set; } = "";
+    public bool OffersService { get; set; }
+
+    /// <summary>Whether the site stocks the product (a site that lists no products is taken to stock all its services need).</summary>
+    public bool Stocks(string productCode)
+    {
+        var products = Sites.SiteRules.Split(SiteProducts);
+        return products.Count == 0 || products.Contains(productCode);
+    }
+
+    public static async Task<SlotFacts?> ReadAsync(Database database, long slotId, string service, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<SlotFacts>(new CommandDefinition(
+            """
+            SELECT sl.id AS slot_id, sl.site_ods_code, sl.slot_date AS date, sl.starts_at, sl.capacity, se.status AS session_status,
+                st.products AS site_products,
+                CASE WHEN EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
+                    THEN 1 ELSE 0 END AS offers_service
+            FROM slots sl
+            JOIN sessions se ON se.id = sl.session_id
+            JOIN sites st ON st.ods_code = sl.site_ods_code
+            WHERE sl.id = @slotId
+            """,
+            new { slotId, service }, cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,126 @@
+using Dapper;
+using Immunise.Booking;
+using Immunise.Common;
+using Immunise.Geography;
+using Immunise.Records;
+using Immunise.Storage;
+
+namespace Immunise.Sites;
+
+/// <summary>
+/// Sites near <see cref="Postcode"/> that offer <see cref="Service"/>: at most <see cref="Limit"/>, within
+/// <see cref="MaxMiles"/>. <see cref="ProductCode"/>: only sites stocking that vaccine (a later dose of a course).
+/// <see cref="OnlyWithAvailability"/>: only sites with a free place from now on.
+/// </summary>
+public sealed record FindSitesRequest(string? Postcode, string? Service, int Limit = 10, double MaxMiles = 50, string? ProductCode = null, bool OnlyWithAvailability = true);
+
+/// <summary>A site in the results: its details, how far it is (great-circle, from the postcode's centroid) and its next free day.</summary>
+public sealed record NearbySite(Site Site, double DistanceKm, double DistanceMiles, DateOnly? NextFreeDate);
+
+public sealed record NearbySites(string Postcode, bool PostcodeExact, IReadOnlyList<NearbySite> Sites);
+
+/// <summary>
+/// "Sites near me": online sites offering a service, nearest first, with distance and next free date. The postcode is placed
+/// by the postcode directory (its district's centre when the postcode itself is not listed). A bounding box on latitude and
+/// longitude (indexed) picks the candidates, their exact distances order them, and the next free date is read for the
+/// nearest few at a time until enough have availability.
+/// </summary>
+public sealed class FindSites(Database database, TimeProvider clock)
+{
+    public const int MaxLimit = 50;
+    public const double MaxRadiusMiles = 200;
+    public const double KmPerMile = 1.609344;
+
+    public async Task<Result<NearbySites>> HandleAsync(FindSitesRequest request, CancellationToken cancellationToken = default)
+    {
+        if (!Postcode.TryNormalise(request.Postcode, out var postcode))
+        {
+            return Failure.Invalid("invalid-postcode", "The postcode is missing or not a valid UK postcode.", "postcode");
+        }
+
+        if (SiteRules.CanonicalService(request.Service) is not { } service)
+        {
+            return BookingCodes.UnknownService;
+        }
+
+        if (request.Limit is < 1 or > MaxLimit)
+        {
+            return Failure.Invalid("invalid-limit", $"limit must be 1 to {MaxLimit}.", "limit");
+        }
+
+        if (double.IsNaN(request.MaxMiles) || request.MaxMiles is <= 0 or > MaxRadiusMiles)
+        {
+            return Failure.Invalid("invalid-distance", $"maxMiles must be more than 0 and at most {MaxRadiusMiles}.", "maxMiles");
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var location = await PostcodeLocation.FindAsync(connection, null, postcode, cancellationToken);
+        if (location is null)
+        {
+            return Failure.NotFound("postcode-not-found", "The postcode is not in the postcode directory.");
+        }
+
+        var radiusKm = request.MaxMiles * KmPerMile;
+        var latDelta = radiusKm / 111.0;
+        var lonDelta = radiusKm / (111.0 * Math.Max(0.1, Math.Cos(location.Latitude * Math.PI / 180)));
+        var candidates = (await connection.QueryAsync<SiteRow>(new CommandDefinition(
+            $"""
+            SELECT {SiteRow.Columns} FROM sites
+            WHERE latitude BETWEEN @minLat AND @maxLat AND longitude BETWEEN @minLon AND @maxLon AND status = 'online'
+              AND EXISTS (SELECT 1 FROM site_services ss WHERE ss.service = @service AND ss.ods_code = sites.ods_code)
+            """,
+            new
+            {
+                minLat = location.Latitude - latDelta, maxLat = location.Latitude + latDelta,
+                minLon = location.Longitude - lonDelta, maxLon = location.Longitude + lonDelta, service,
+            },
+            cancellationToken: cancellationToken)))
+            .Select(r => r.ToSite())
+            .Where(s => request.ProductCode is null || s.Products.Count == 0 || s.Products.Contains(request.ProductCode.Trim()))
+            .Select(s => (Site: s, Km: PostcodeLocation.DistanceKm(location.Latitude, location.Longitude, s.Latitude, s.Longitude)))
+            .Where(c => c.Km <= radiusKm)
+            .OrderBy(c => c.Km).ThenBy(c => c.Site.OdsCode, StringComparer.Ordinal)
+            .ToList();
+
+        var now = clock.GetUtcNow();
+        var found = new List<NearbySite>();
+        // Dapper expands a list into one parameter per item for SQLite; Npgsql takes the array as one parameter.
+        var inSites = database.Dialect.IsPostgres ? "= ANY(@sites)" : "IN @sites";
+        foreach (var chunk in candidates.Chunk(Math.Max(request.Limit, 10)))
+        {
+            var next = (await connection.QueryAsync<NextFree>(new CommandDefinition(
+                $"""
+                SELECT st.ods_code AS site,
+                    (SELECT sl.slot_date FROM slots sl JOIN sessions se ON se.id = sl.session_id
+                     WHERE sl.site_ods_code = st.ods_code AND sl.slot_date >= @today AND sl.starts_at > @now AND sl.booked < sl.capacity
+                       AND se.status = 'active'
+                       AND EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
+                     ORDER BY sl.slot_date LIMIT 1) AS day
+                FROM sites st WHERE st.ods_code {inSites}
+                """,
+                new { today = London.Day(now), now, service, sites = chunk.Select(c => c.Site.OdsCode).ToArray() },
+                cancellationToken: cancellationToken))).ToDictionary(r => r.Site, r => r.Day, StringComparer.Ordinal);
+            foreach (var (site, km) in chunk)
+            {
+                var day = next.GetValueOrDefault(site.OdsCode);
+                if (day is not null || !request.OnlyWithAvailability)
+                {
+                    found.Add(new NearbySite(site, Math.Round(km, 2), Math.Round(km / KmPerMile, 2), day));
+                }
+            }
+
+            if (found.Count >= request.Limit)
+            {
+                break;
+            }
+        }
+
+        return new NearbySites(postcode, location.Exact, found.Take(request.Limit).ToList());
+    }
+
+    private sealed class NextFree
+    {
+        public string Site { get; set; } = "";
+        public DateOnly? Day { get; set; }
+    }
+}
