@@ -94,7 +94,7 @@ public abstract class AppointmentStep(BookingJourneyStore store, VaccineCatalogu
     public static string Time(string hhmm)
     {
         var time = TimeOnly.ParseExact(hhmm, "HH:mm", CultureInfo.InvariantCulture);
-        var text = time.Minute == 0 ? time.ToString("h", s_english) : time.ToString("h:mm", s_english);
+        var text = time.Minute == 0 ? time.ToString("%h", s_english) : time.ToString("h:mm", s_english);
         return text + (time.Hour < 12 ? "am" : "pm");
     }
 

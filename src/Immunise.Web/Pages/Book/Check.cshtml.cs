@@ -22,7 +22,7 @@ public sealed class CheckModel(BookingJourneyStore store, ConfirmBooking confirm
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
-    public string? NhsNumber => Journey.NhsNumber is { } n ? People.NhsNumber.FromStored(n).ToString() : null;
+    public string? NhsNumber => Journey.NhsNumber is { } n ? People.NhsNumber.FromStored(n).Display : null;
 
     /// <summary>When the first hold lapses, as a Europe/London time.</summary>
     public string? HeldUntil { get; private set; }
