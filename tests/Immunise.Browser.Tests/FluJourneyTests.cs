@@ -165,7 +165,7 @@ public sealed class FluJourneyTests(BrowserFixture browser, FluSeasonApp app) : 
     [Fact]
     public async Task Manage_ViewMoveAndCancel_UnderTheSameRules()
     {
-        var person = await app.PersonAsync(Born1955, given: "Mary", family: "Manage");
+        var person = await app.PersonAsync(Born1955, given: "Mary", family: "Mayhew");
         var reference = await BookDirectlyAsync(person);
         var citizen = await Citizen.StartAsync(browser, app);
 
