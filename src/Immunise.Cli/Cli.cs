@@ -6,6 +6,7 @@ using Immunise.Geography;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
+using Immunise.Sites;
 using Immunise.Storage;
 using Immunise.Vaccines;
 
@@ -206,7 +207,7 @@ public static class Cli
 
     private static Command ImportCommand(TextWriter output, TextWriter error)
     {
-        var import = new Command("import", "Load files: people, vaccinations, postcodes (CSV), eligibility-data (JSON)");
+        var import = new Command("import", "Load files: people, vaccinations, postcodes, sites (CSV), eligibility-data (JSON)");
         import.Subcommands.Add(ImportFileCommand("people", "Upsert people by NHS number", output, error,
             (database, reader, file, rejects, progress, cancellationToken) =>
                 new ImportPeople(database, TimeProvider.System).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
@@ -216,6 +217,9 @@ public static class Cli
         import.Subcommands.Add(ImportFileCommand("postcodes", "Upsert a postcode directory (ONS Postcode Directory format or postcode,latitude,longitude,…)", output, error,
             (database, reader, file, rejects, progress, cancellationToken) =>
                 new ImportPostcodes(database).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
+        import.Subcommands.Add(ImportFileCommand("sites", "Create or update vaccination sites by ODS code (ods_code,name,type,address,postcode,services; accessibility,information,products,status)", output, error,
+            (database, reader, _, rejects, progress, cancellationToken) =>
+                new ImportSites(database, TimeProvider.System, VaccineCatalogue.Default).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
         import.Subcommands.Add(EligibilityCommands.ImportEligibilityData(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
         return import;
     }

@@ -53,7 +53,11 @@ builder.Services.AddSingleton<SaveSite>();
 builder.Services.AddSingleton<GetSites>();
 builder.Services.AddSingleton<FindSites>();
 builder.Services.AddSingleton<PublishSessions>();
+builder.Services.AddSingleton<EditSession>();
+builder.Services.AddSingleton<CancelSessions>();
+builder.Services.AddSingleton<IdempotencyKeys>();
 builder.Services.AddSingleton<GetAvailability>();
+builder.Services.AddSingleton<SearchSlots>();
 builder.Services.AddSingleton<HoldSlot>();
 builder.Services.AddSingleton<ConfirmBooking>();
 builder.Services.AddSingleton<CancelBooking>();
@@ -73,7 +77,10 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsRead))
     .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite))
     .AddPolicy(Scopes.EligibilityRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.EligibilityRead))
-    .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite));
+    .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite))
+    .AddPolicy(Scopes.BookingRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingRead))
+    .AddPolicy(Scopes.BookingWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingWrite))
+    .AddPolicy(Scopes.SitesWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.SitesWrite));
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
@@ -109,6 +116,9 @@ app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
 app.MapBookingCheckEndpoints();
+app.MapSiteEndpoints();
+app.MapBookingEndpoints();
+app.MapBookingFhirEndpoints();
 
 app.Run();
 

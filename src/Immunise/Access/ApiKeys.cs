@@ -18,7 +18,19 @@ public static class Scopes
     /// <summary>List campaign configs and upload new versions.</summary>
     public const string CampaignsWrite = "campaigns:write";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { RecordsRead, RecordsWrite, EligibilityRead, CampaignsWrite };
+    /// <summary>Search sites and availability; look up appointments (by reference and date of birth, or a person's, audited).</summary>
+    public const string BookingRead = "booking:read";
+
+    /// <summary>Hold, confirm, cancel and move appointments for citizens.</summary>
+    public const string BookingWrite = "booking:write";
+
+    /// <summary>Create and edit sites; publish, change and cancel their sessions.</summary>
+    public const string SitesWrite = "sites:write";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        RecordsRead, RecordsWrite, EligibilityRead, CampaignsWrite, BookingRead, BookingWrite, SitesWrite,
+    };
 }
 
 /// <summary>A system's API key, as the service sees it once verified.</summary>

@@ -70,8 +70,8 @@ public sealed class BookingOptions
     public TimeSpan ReleaseInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
-/// <summary>Runs <see cref="ReleaseExpiredHolds"/> every <see cref="BookingOptions.ReleaseInterval"/> (when switched on).</summary>
-public sealed partial class HoldReleaser(ReleaseExpiredHolds release, IOptions<BookingOptions> options, TimeProvider clock, ILogger<HoldReleaser> logger) : BackgroundService
+/// <summary>Runs <see cref="ReleaseExpiredHolds"/> (and forgets old idempotency keys) every <see cref="BookingOptions.ReleaseInterval"/> (when switched on).</summary>
+public sealed partial class HoldReleaser(ReleaseExpiredHolds release, IdempotencyKeys keys, IOptions<BookingOptions> options, TimeProvider clock, ILogger<HoldReleaser> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -90,6 +90,8 @@ public sealed partial class HoldReleaser(ReleaseExpiredHolds release, IOptions<B
                 {
                     Released(logger, released);
                 }
+
+                await keys.PurgeAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -86,7 +86,7 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
     internal static readonly Failure UnknownPostcode =
         Failure.Invalid("unknown-postcode", "The postcode is not in the postcode directory, so the site cannot be placed.", "postcode");
 
-    internal static readonly Failure NotFound = Failure.NotFound("site-not-found", "No site has this ODS code.");
+    public static readonly Failure NotFound = Failure.NotFound("site-not-found", "No site has this ODS code.");
 
     internal const string InsertSql =
         """
