@@ -72,6 +72,20 @@ public sealed class FluJourneyTests(BrowserFixture browser, FluSeasonApp app) : 
     }
 
     [Fact]
+    public async Task Journey_StepWithoutAStartedJourney_SendsTheCitizenToStartAgain()
+    {
+        var citizen = await Citizen.StartAsync(browser, app);
+
+        await citizen.GoToAsync("/book/appointment-1/time");
+
+        Assert.Equal("You need to start again", await citizen.HeadingAsync());
+        Assert.EndsWith("/book/start-again", citizen.Page.Url, StringComparison.Ordinal);
+        await citizen.GoToAsync("/manage/appointment");
+        Assert.Equal("Manage your appointments", await citizen.HeadingAsync());
+        await citizen.CloseAsync();
+    }
+
+    [Fact]
     public async Task Identify_ByNameDateOfBirthAndPostcode_FindsTheRecord()
     {
         var person = await app.PersonAsync(Born1955, given: "Siobhán", family: "O'Neill-Smith");
