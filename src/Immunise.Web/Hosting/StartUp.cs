@@ -28,6 +28,14 @@ public sealed class StartUpOptions
     /// <summary>A demo API key (<c>imm_{id}_{secret}</c>) stored under the name <c>demo</c> when set. Never set in production.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>Seed this many synthetic vaccination sites (with sessions) when there are none; 0 seeds none.</summary>
+    [Range(0, 10_000)]
+    public int SeedSites { get; set; }
+
+    /// <summary>How many days ahead the demo sites' sessions run.</summary>
+    [Range(1, 90)]
+    public int SeedSiteDays { get; set; } = 28;
+
     /// <summary>Print the start-up banner (URLs, database, demo key, example requests) to the console.</summary>
     public bool Banner { get; set; } = true;
 }
@@ -77,10 +85,18 @@ public static class StartUp
             StartUpLog.Seeded(logger, seeded.People, seeded.Vaccinations, seeded.Postcodes, seeded.AlreadySeeded);
         }
 
+        if (options.SeedSites > 0)
+        {
+            var progress = new Progress<string>(step => StartUpLog.SeedingProgress(logger, step));
+            var sites = await new SeedSites(database, services.GetRequiredService<TimeProvider>())
+                .SeedIfEmptyAsync(options.SeedSites, options.SeedSiteDays, options.Seed, progress, stopping);
+            StartUpLog.SitesSeeded(logger, sites, options.SeedSiteDays);
+        }
+
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
         {
             var ensured = await services.GetRequiredService<ApiKeys>()
-                .EnsureAsync(DemoKeyName, options.ApiKey.Trim(), [Scopes.RecordsRead, Scopes.RecordsWrite, Scopes.EligibilityRead], stopping);
+                .EnsureAsync(DemoKeyName, options.ApiKey.Trim(), [Scopes.RecordsRead, Scopes.RecordsWrite, Scopes.EligibilityRead, Scopes.BookingRead, Scopes.BookingWrite, Scopes.SitesWrite], stopping);
             if (ensured.Succeeded)
             {
                 StartUpLog.DemoKeyEnsured(logger, DemoKeyName, ensured.Value);
@@ -148,6 +164,7 @@ public static class StartUp
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/api/v1/people/{exampleNhsNumber}/vaccinations");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" \"{url}/fhir/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{exampleNhsNumber}&-immunization.target=COVID19,FLU\"");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/eligibility-signposting-api/patient-check/{exampleNhsNumber}");
+            lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" -H \"Content-Type: application/json\" -d '{{\"postcode\":\"LS1 4AP\",\"service\":\"COVID:18+\"}}' {url}/api/v1/sites/search");
         }
 
         lines.Add("");

@@ -29,6 +29,9 @@ internal static partial class StartUpLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Shipped campaign configs refused: {Errors}")]
     public static partial void ShippedCampaignsRefused(ILogger logger, string errors);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Demo sites: {Sites} added with sessions for {Days} days (none when sites already exist)")]
+    public static partial void SitesSeeded(ILogger logger, int sites, int days);
 }
 
 /// <summary>Log messages for request failures: the trace id and a stable code, never the request's path or body.</summary>

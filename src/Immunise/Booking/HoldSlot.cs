@@ -75,7 +75,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
 
         for (var attempt = 1; ; attempt++)
         {
-            var held = await InsertHoldAsync(request.NhsNumber, service, slot, plan.Value!, createdBy, now, cancellationToken);
+            var held = await Deadlocks.RetryAsync(() => InsertHoldAsync(request.NhsNumber, service, slot, plan.Value!, createdBy, now, cancellationToken));
             if (held.Succeeded || held.Failure != s_referenceTaken || attempt == 5)
             {
                 return held.Failure == s_referenceTaken ? Failure.Conflict("reference-unavailable", "No free booking reference was found; try again.") : held;
@@ -92,6 +92,14 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         var reference = NewReference();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // One change to a person's bookings at a time (on SQLite the one writer already ensures it): without this, two holds
+        // of one person could each wait for the other (one for the slot the other releases, one for the unique index).
+        if (database.Dialect.IsPostgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT 1 FROM people WHERE nhs_number = @nhs FOR UPDATE", new { nhs = nhs.Value }, transaction, cancellationToken: cancellationToken));
+        }
 
         // The person's own earlier hold for this dose (they went back and chose another time) gives its place back.
         var replaced = await connection.QueryAsync<long>(new CommandDefinition(

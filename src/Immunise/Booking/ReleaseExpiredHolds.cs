@@ -22,7 +22,7 @@ public sealed class ReleaseExpiredHolds(Database database, TimeProvider clock)
         var total = 0;
         while (true)
         {
-            var released = await ReleaseBatchAsync(cancellationToken);
+            var released = await Deadlocks.RetryAsync(() => ReleaseBatchAsync(cancellationToken));
             total += released;
             if (released < BatchSize)
             {

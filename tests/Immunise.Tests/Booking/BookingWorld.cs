@@ -30,9 +30,9 @@ public sealed class BookingWorld : IAsyncDisposable
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<BookingWorld> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<BookingWorld> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null, bool kestrel = false)
     {
-        var app = await ImmuniseApp.StartAsync(provider, settings);
+        var app = await ImmuniseApp.StartAsync(provider, settings, kestrel);
         return await PrepareAsync(app);
     }
 

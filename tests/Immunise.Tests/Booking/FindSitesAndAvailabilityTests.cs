@@ -111,6 +111,26 @@ public sealed class FindSitesAndAvailabilityTests
         Assert.Equal<IEnumerable<string?>>(["site-not-found", "invalid-date-range", "date-range-too-long", "invalid-service"], codes);
     }
 
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task SeedSites_DemoSitesAcrossEngland_SearchableWithSessionsForTheComingWeeks(DatabaseProvider provider)
+    {
+        await using var world = await BookingWorld.StartAsync(provider);
+        await new Immunise.Geography.ImportPostcodes(world.App.Database.Database).HandleAsync(Immunise.Geography.SyntheticPostcodeDirectory.Generate(2));
+        var seeder = new Immunise.Seeding.SeedSites(world.App.Database.Database, world.App.Clock);
+
+        var added = await seeder.SeedIfEmptyAsync(84, days: 14, seed: 1);
+        var again = await seeder.SeedIfEmptyAsync(84, days: 14, seed: 1);
+        var near = Ok(await world.Get<FindSites>().HandleAsync(new FindSitesRequest("LS1 4AP", "COVID:18+", Limit: 3, MaxMiles: 100)));
+        var days = Ok(await world.Get<GetAvailability>().HandleAsync(new AvailabilityQuery(near.Sites[0].Site.OdsCode, null, BookingWorld.Monday.AddDays(13), "COVID:18+")));
+
+        Assert.Equal((84, 0), (added, again));
+        Assert.Equal(3, near.Sites.Count);
+        Assert.All(near.Sites, s => Assert.Equal(ImmuniseApp.Now.Date.AddDays(0).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), s.NextFreeDate!.Value.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(12, days.Days.Count); // 14 days from Friday 20th to Thursday 3 December, less two Sundays
+        await using var connection = await world.App.Database.Database.OpenAsync();
+        Assert.Equal(42L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT icb_ods_code) FROM sites"));
+    }
+
     [Theory]
     [InlineData("1960-11-23", "2026-11-23", "COVID:18+ FLU:65+ RSV:Adult")] // 66 on the day
     [InlineData("1961-11-24", "2026-11-23", "COVID:18+ FLU:18-64 RSV:Adult")] // 64 until tomorrow

@@ -49,14 +49,17 @@ public sealed class ImmuniseApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null) =>
-        Start(await TestDatabase.CreateAsync(provider), ownsDatabase: true, settings);
+    public static async Task<ImmuniseApp> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string>? settings = null, bool kestrel = false) =>
+        Start(await TestDatabase.CreateAsync(provider), ownsDatabase: true, settings, kestrel);
 
-    /// <summary>An app over a database the caller owns (and disposes), e.g. to start twice over the same data.</summary>
-    public static ImmuniseApp StartOver(TestDatabase database, IReadOnlyDictionary<string, string>? settings = null) =>
-        Start(database, ownsDatabase: false, settings);
+    /// <summary>
+    /// An app over a database the caller owns (and disposes), e.g. to start twice over the same data. <paramref name="kestrel"/>:
+    /// listen on a real loopback port (clients then make real HTTP requests over sockets) instead of the in-memory server.
+    /// </summary>
+    public static ImmuniseApp StartOver(TestDatabase database, IReadOnlyDictionary<string, string>? settings = null, bool kestrel = false) =>
+        Start(database, ownsDatabase: false, settings, kestrel);
 
-    private static ImmuniseApp Start(TestDatabase database, bool ownsDatabase, IReadOnlyDictionary<string, string>? settings)
+    private static ImmuniseApp Start(TestDatabase database, bool ownsDatabase, IReadOnlyDictionary<string, string>? settings, bool kestrel = false)
     {
         var provider = database.Provider;
         var clock = new FixedClock(Now);
@@ -71,6 +74,11 @@ public sealed class ImmuniseApp : IAsyncDisposable
             web.UseSetting("Demo:ApiKey", "");
             web.UseSetting("Demo:Banner", "false");
             web.UseSetting("Eligibility:LoadShippedCampaigns", "false");
+            if (kestrel)
+            {
+                web.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
+            }
+
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 web.UseSetting(key, value);
@@ -85,12 +93,32 @@ public sealed class ImmuniseApp : IAsyncDisposable
                 services.Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(null, null, LogLevel.Trace, null)));
             });
         });
-        _ = factory.Server; // start now, so start-up failures surface here
-        return new ImmuniseApp(database, ownsDatabase, factory, clock, logs);
+        if (kestrel)
+        {
+            factory.UseKestrel(0);
+            factory.StartServer();
+        }
+        else
+        {
+            _ = factory.Server; // start now, so start-up failures surface here
+        }
+
+        var address = kestrel
+            ? new Uri(factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First())
+            : null;
+        return new ImmuniseApp(database, ownsDatabase, factory, clock, logs) { Address = address };
     }
 
     /// <summary>A client that sends no API key.</summary>
-    public HttpClient Anonymous() => _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public HttpClient Anonymous() => _factory.CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        BaseAddress = Address ?? new Uri("http://localhost"),
+    });
+
+    /// <summary>Where the app listens when started on Kestrel (null: in memory).</summary>
+    public Uri? Address { get; private init; }
 
     /// <summary>A client with a new API key holding these scopes (both by default).</summary>
     public async Task<HttpClient> ClientAsync(params string[] scopes)
