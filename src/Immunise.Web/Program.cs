@@ -14,6 +14,8 @@ using Immunise.Web.Access;
 using Immunise.Web.Api;
 using Immunise.Web.Fhir;
 using Immunise.Web.Hosting;
+using Immunise.Web.Pages.Book;
+using Immunise.Web.Pages.Manage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -97,6 +99,12 @@ builder.Services.AddAuthorizationBuilder()
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 builder.Services.AddRazorPages();
+
+// The citizen journey (Pages/Book, Pages/Manage): its state in protected cookies, the register match, plain-English eligibility.
+builder.Services.AddSingleton<MatchPerson>();
+builder.Services.AddSingleton<BookingJourneyStore>();
+builder.Services.AddSingleton<ManageStateStore>();
+builder.Services.AddSingleton<JourneyEligibility>();
 
 var app = builder.Build();
 

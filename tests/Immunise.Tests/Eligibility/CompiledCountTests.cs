@@ -92,7 +92,7 @@ public sealed class CompiledCountTests
     {
         await using var database = await TestDatabase.CreateAsync(provider);
         await new SeedPopulation(database.Database, TimeProvider.System).SeedAsync(600, seed: 13);
-        var flu = ShippedCampaigns.Files().Select(f => CampaignConfigLoader.Parse(f.Json, f.Source)).Single(c => c.Target == "FLU");
+        var flu = ShippedCampaigns.Files().Select(f => CampaignConfigLoader.Parse(f.Json, f.Source)).Single(c => c.Id == "IMMUNISE_FLU_2025_26");
         await using (var connection = await database.Database.OpenAsync())
         {
             // Imported rows may override anything: here three people are made 90 and one has a flu dose this season.

@@ -76,9 +76,13 @@ public sealed class ShippedCampaignTests
     {
         var files = ShippedCampaigns.Files();
 
-        Assert.Equal(["covid-2020-21.campaign.json", "covid-spring-2026.campaign.json", "flu-2025-26.campaign.json"], files.Select(f => f.Source));
+        Assert.Equal(
+            ["covid-2020-21.campaign.json", "covid-autumn-2026.campaign.json", "covid-spring-2026.campaign.json", "flu-2025-26.campaign.json", "flu-2026-27.campaign.json"],
+            files.Select(f => f.Source));
         var configs = files.Select(f => CampaignConfigLoader.Parse(f.Json, f.Source)).ToList();
-        Assert.Equal(["IMMUNISE_COVID_2020_21/COVID", "IMMUNISE_COVID_SPRING_2026/COVID", "IMMUNISE_FLU_2025_26/FLU"], configs.Select(CampaignStore.StoredId));
+        Assert.Equal(
+            ["IMMUNISE_COVID_2020_21/COVID", "IMMUNISE_COVID_AUTUMN_2026/COVID", "IMMUNISE_COVID_SPRING_2026/COVID", "IMMUNISE_FLU_2025_26/FLU", "IMMUNISE_FLU_2026_27/FLU"],
+            configs.Select(CampaignStore.StoredId));
         Assert.All(configs.SelectMany(c => c.Iterations), i => Assert.Equal("/book/" + (i.Id.StartsWith("flu", StringComparison.Ordinal) ? "flu" : "covid-19"), i.ActionsMapper["BOOK"].UrlLink));
     }
 
@@ -177,6 +181,31 @@ public sealed class ShippedCampaignTests
         Assert.Equal("Actionable", immunosuppressedChild.Status);
         Assert.Equal("NotEligible", immunosuppressedBaby.Status);
         Assert.Null(Decide(Person(new DateOnly(1940, 1, 1)), new DateOnly(2026, 7, 1), "COVID"));
+    }
+
+    [Fact]
+    public void Flu2026_SixtyFiveByThirtyFirstMarch2027_IsEligibleFromOctober2026()
+    {
+        var turns65 = Person(new DateOnly(1962, 3, 31));
+        var turns65Later = Person(new DateOnly(1962, 4, 1));
+
+        Assert.Equal("NotEligible", Decide(turns65, new DateOnly(2026, 9, 30), "FLU")!.Status);
+        var november = Decide(turns65, new DateOnly(2026, 11, 23), "FLU")!;
+        Assert.Equal("Actionable", november.Status);
+        Assert.Equal(["flu_2026_27_65_plus"], Codes(november));
+        Assert.Equal("NotEligible", Decide(turns65Later, new DateOnly(2026, 11, 23), "FLU")!.Status);
+    }
+
+    [Fact]
+    public void CovidAutumn2026_SeventyFiveByThirtyFirstJanuary2027_IsEligibleFromOctober2026()
+    {
+        var turns75 = Person(new DateOnly(1952, 1, 31));
+        var turns75Later = Person(new DateOnly(1952, 2, 1));
+
+        var november = Decide(turns75, new DateOnly(2026, 11, 23), "COVID")!;
+        Assert.Equal("Actionable", november.Status);
+        Assert.Equal(["covid_autumn_2026_75_plus"], Codes(november));
+        Assert.Equal("NotEligible", Decide(turns75Later, new DateOnly(2026, 11, 23), "COVID")!.Status);
     }
 
     [Fact]
@@ -354,10 +383,12 @@ public sealed class ShippedCampaignTests
         var afterSecond = await second.Services.GetRequiredService<CampaignStore>().ListAsync();
         var current = await second.Services.GetRequiredService<CampaignStore>().CurrentAsync();
 
-        Assert.Equal(["IMMUNISE_COVID_2020_21/COVID", "IMMUNISE_COVID_SPRING_2026/COVID", "IMMUNISE_FLU_2025_26/FLU"], afterFirst.Select(c => c.Id));
+        Assert.Equal(
+            ["IMMUNISE_COVID_2020_21/COVID", "IMMUNISE_COVID_AUTUMN_2026/COVID", "IMMUNISE_COVID_SPRING_2026/COVID", "IMMUNISE_FLU_2025_26/FLU", "IMMUNISE_FLU_2026_27/FLU"],
+            afterFirst.Select(c => c.Id));
         Assert.All(afterFirst, c => Assert.Equal((1, ShippedCampaigns.LoadedBy), (c.Version, c.LoadedBy)));
         Assert.Equal(afterFirst.Select(c => (c.Id, c.Version)), afterSecond.Select(c => (c.Id, c.Version)));
-        Assert.Equal(3, current.Campaigns.Count);
+        Assert.Equal(5, current.Campaigns.Count);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ writing that by hand invites mistakes. Run it after changing a campaign here:
     python3 src/Immunise/Eligibility/Campaigns/generate_campaigns.py
 
 Facts come from docs/eligibility.md ("Shipped campaigns"): JCVI priority groups of 30 December 2020 and phase 2 of
-13 April 2021 (age on 31 March 2021 and on 1 July 2021), COVID-19 spring 2026 and flu 2025/26.
+13 April 2021 (age on 31 March 2021 and on 1 July 2021), COVID-19 spring 2026 and autumn 2026, flu 2025/26 and 2026/27.
 """
 import json
 import os
@@ -256,18 +256,21 @@ def covid_2020_21():
 # ---------------------------------------------------------------------------------------------------------------------
 # COVID-19 spring 2026.
 # ---------------------------------------------------------------------------------------------------------------------
-def covid_spring_2026():
+def covid_seasonal(key, name, start, end, age_by, age_by_text):
+    """A seasonal COVID-19 campaign for people aged 75 or over by age_by (yyyymmdd), care home residents and the
+    immunosuppressed aged 6 months or over; not within 91 days of a dose."""
+    label = f"covid_{key.replace('-', '_')}_75_plus"
     cohorts = [
-        cohort("covid_spring_2026_75_plus", "are aged 75 or over (including those who will be 75 by 30 June 2026)",
-               "are not aged 75 or over by 30 June 2026", 10, True),
+        cohort(label, f"are aged 75 or over (including those who will be 75 by {age_by_text})",
+               f"are not aged 75 or over by {age_by_text}", 10, True),
         cohort("care_home", "live in a care home for older adults", "do not live in a care home for older adults", 20, False),
         cohort("risk_immunosuppression", "have a weakened immune system because of a health condition or treatment",
                "do not have a weakened immune system because of a health condition or treatment", 30, False),
     ]
     rules = [
         deceased_rule(),
-        rule("F", "Under 75 by 30 June 2026", "Remove anyone who will not be 75 by 30 June 2026", 100, "PERSON",
-             "DATE_OF_BIRTH", "Y>", "-75[[OFFSET:20260630]]", ["covid_spring_2026_75_plus"]),
+        rule("F", f"Under 75 by {age_by_text}", f"Remove anyone who will not be 75 by {age_by_text}", 100, "PERSON",
+             "DATE_OF_BIRTH", "Y>", f"-75[[OFFSET:{age_by}]]", [label]),
         rule("F", "Under 6 months", "Remove babies under 6 months (26 weeks) old", 110, "PERSON", "DATE_OF_BIRTH", "W>",
              "-26", ["risk_immunosuppression"]),
         rule("S", "TooClose",
@@ -279,12 +282,22 @@ def covid_spring_2026():
         rule("Y", "Too close", "Vaccinated in the last 91 days", 3000, "TARGET", "LAST_SUCCESSFUL_DATE", "D>", "-91",
              target="COVID", routing="ALREADY_VACCINATED"),
     ]
-    it = iteration("covid-spring-2026-01", 1, "COVID-19 spring 2026", "20260401", cohorts, rules,
+    it = iteration(f"covid-{key}-01", 1, name, start, cohorts, rules,
                    actions("COVID-19", "/book/covid-19"),
                    {"NotEligible": "We do not believe you can have it",
                     "NotActionable": "You should have the COVID-19 vaccine",
                     "Actionable": "You should have the COVID-19 vaccine"})
-    return campaign("IMMUNISE_COVID_SPRING_2026", "COVID-19 spring 2026", "COVID", "20260401", "20260630", [it])
+    return campaign(f"IMMUNISE_COVID_{key.upper().replace('-', '_')}", name, "COVID", start, end, [it])
+
+
+def covid_spring_2026():
+    return covid_seasonal("spring-2026", "COVID-19 spring 2026", "20260401", "20260630", "20260630", "30 June 2026")
+
+
+# COVID-19 autumn 2026: the same groups as spring 2026 and autumn 2025 (75 and over, care homes for older adults, the
+# immunosuppressed from 6 months), from 1 October 2026 to 31 January 2027, age judged at the campaign's end. (check)
+def covid_autumn_2026():
+    return covid_seasonal("autumn-2026", "COVID-19 autumn 2026", "20261001", "20270131", "20270131", "31 January 2027")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -294,26 +307,33 @@ FLU_AT_RISK = ["risk_" + g for g in ["chronic_respiratory", "chronic_heart", "ch
                                       "chronic_neurological", "diabetes", "asplenia", "immunosuppression", "morbid_obesity"]]
 
 
-def flu_2025_26():
+def flu_season(y):
+    """Flu for the season starting 1 September of year y: ages judged on 31 August y and 31 March y+1."""
+    key = f"{y}_{(y + 1) % 100:02d}"
+    title = f"{y}/{(y + 1) % 100:02d}"
+    aug = f"31 August {y}"
+    aug_code = f"{y}0831"
+    mar = f"31 March {y + 1}"
+    mar_code = f"{y + 1}0331"
     september = [
         (cohort("risk_pregnancy", "are pregnant", "are not pregnant", 10, False), []),
-        (cohort("flu_2025_26_age_2_3", "were aged 2 or 3 on 31 August 2025", "were not aged 2 or 3 on 31 August 2025", 20, True),
-         [("Y>", "-2[[OFFSET:20250831]]", "Under 2 on 31 August 2025"), ("Y<=", "-4[[OFFSET:20250831]]", "4 or over on 31 August 2025")]),
-        (cohort("flu_2025_26_school_age", "are in a school year from Reception to Year 11",
+        (cohort(f"flu_{key}_age_2_3", f"were aged 2 or 3 on {aug}", f"were not aged 2 or 3 on {aug}", 20, True),
+         [("Y>", f"-2[[OFFSET:{aug_code}]]", f"Under 2 on {aug}"), ("Y<=", f"-4[[OFFSET:{aug_code}]]", f"4 or over on {aug}")]),
+        (cohort(f"flu_{key}_school_age", "are in a school year from Reception to Year 11",
                 "are not in a school year from Reception to Year 11", 30, True),
-         [("Y>", "-4[[OFFSET:20250831]]", "Under 4 on 31 August 2025"), ("Y<=", "-16[[OFFSET:20250831]]", "16 or over on 31 August 2025")]),
-        (cohort("flu_2025_26_at_risk_children", "are aged 6 months to 17 years with a health condition that puts you at higher risk",
+         [("Y>", f"-4[[OFFSET:{aug_code}]]", f"Under 4 on {aug}"), ("Y<=", f"-16[[OFFSET:{aug_code}]]", f"16 or over on {aug}")]),
+        (cohort(f"flu_{key}_at_risk_children", "are aged 6 months to 17 years with a health condition that puts you at higher risk",
                 "are not aged 6 months to 17 years with a health condition that puts you at higher risk", 40, True),
-         [("W>", "-26", "Under 6 months (26 weeks)"), ("Y<=", "-18[[OFFSET:20260331]]", "18 or over by 31 March 2026"),
+         [("W>", "-26", "Under 6 months (26 weeks)"), ("Y<=", f"-18[[OFFSET:{mar_code}]]", f"18 or over by {mar}"),
           ("NotMemberOf", ",".join(FLU_AT_RISK), "No health condition that puts them at higher risk")]),
     ]
     october = [
-        (cohort("flu_2025_26_65_plus", "are aged 65 or over (including those who will be 65 by 31 March 2026)",
-                "are not aged 65 or over by 31 March 2026", 50, True),
-         [("Y>", "-65[[OFFSET:20260331]]", "Under 65 by 31 March 2026")]),
-        (cohort("flu_2025_26_at_risk_adults", "are aged 18 to 64 with a health condition that puts you at higher risk",
+        (cohort(f"flu_{key}_65_plus", f"are aged 65 or over (including those who will be 65 by {mar})",
+                f"are not aged 65 or over by {mar}", 50, True),
+         [("Y>", f"-65[[OFFSET:{mar_code}]]", f"Under 65 by {mar}")]),
+        (cohort(f"flu_{key}_at_risk_adults", "are aged 18 to 64 with a health condition that puts you at higher risk",
                 "are not aged 18 to 64 with a health condition that puts you at higher risk", 60, True),
-         [("Y>", "-18[[OFFSET:20260331]]", "Under 18 on 31 March 2026"), ("Y<=", "-65[[OFFSET:20260331]]", "65 or over by 31 March 2026"),
+         [("Y>", f"-18[[OFFSET:{mar_code}]]", f"Under 18 on {mar}"), ("Y<=", f"-65[[OFFSET:{mar_code}]]", f"65 or over by {mar}"),
           ("NotMemberOf", ",".join(FLU_AT_RISK), "No health condition that puts them at higher risk")]),
         (cohort("care_home", "live in a care home", "do not live in a care home", 70, False), []),
         (cohort("occupation_unpaid_carer", "are an unpaid carer", "are not an unpaid carer", 80, False), []),
@@ -336,21 +356,29 @@ def flu_2025_26():
         rules.append(rule("S", "AlreadyVaccinated",
                           "## You've had your flu vaccination\n\nWe believe you had a flu vaccination this season, on "
                           "[[TARGET.FLU.LAST_SUCCESSFUL_DATE:DATE(%-d %B %Y)]].",
-                          500, "TARGET", "LAST_SUCCESSFUL_DATE", ">=", "20250901", target="FLU", rule_stop=True))
+                          500, "TARGET", "LAST_SUCCESSFUL_DATE", ">=", f"{y}0901", target="FLU", rule_stop=True))
         rules.append(rule("R", "Care home residents", "Care home residents are vaccinated where they live", 1000, "PERSON",
                           "CARE_HOME_FLAG", "=", "Y", routing="CARE_SETTING"))
         rules.append(rule("Y", "Already vaccinated", "Vaccinated this season", 3000, "TARGET", "LAST_SUCCESSFUL_DATE", ">=",
-                          "20250901", target="FLU", routing="ALREADY_VACCINATED"))
-        return iteration(f"flu-2025-26-{number:02d}", number, name, date, [c for c, _ in entries], rules,
+                          f"{y}0901", target="FLU", routing="ALREADY_VACCINATED"))
+        return iteration(f"flu-{key.replace('_', '-')}-{number:02d}", number, name, date, [c for c, _ in entries], rules,
                          actions("flu", "/book/flu"),
                          {"NotEligible": "We do not believe you can have it",
                           "NotActionable": "You should have the flu vaccine",
                           "Actionable": "You should have the flu vaccine"})
 
-    return campaign("IMMUNISE_FLU_2025_26", "Flu 2025/26", "FLU", "20250901", "20260331", [
-        build(1, "20250901", "Flu 2025/26 from 1 September: children and pregnant women", september),
-        build(2, "20251001", "Flu 2025/26 from 1 October: adults", september + october),
+    return campaign(f"IMMUNISE_FLU_{key}", f"Flu {title}", "FLU", f"{y}0901", mar_code, [
+        build(1, f"{y}0901", f"Flu {title} from 1 September: children and pregnant women", september),
+        build(2, f"{y}1001", f"Flu {title} from 1 October: adults", september + october),
     ])
+
+
+def flu_2025_26():
+    return flu_season(2025)
+
+
+def flu_2026_27():
+    return flu_season(2026)
 
 
 def write(name, config):
@@ -363,3 +391,5 @@ if __name__ == "__main__":
     write("covid-2020-21.campaign.json", covid_2020_21())
     write("covid-spring-2026.campaign.json", covid_spring_2026())
     write("flu-2025-26.campaign.json", flu_2025_26())
+    write("covid-autumn-2026.campaign.json", covid_autumn_2026())
+    write("flu-2026-27.campaign.json", flu_2026_27())
