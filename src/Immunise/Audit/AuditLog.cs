@@ -16,6 +16,12 @@ public sealed record Actor(string Type, string Id)
 {
     public static Actor ApiKey(string name) => new("api-key", name);
 
+    /// <summary>A signed-in member of staff, by their account id (never their name or email).</summary>
+    public static Actor Staff(string userId) => new("staff", userId);
+
+    /// <summary>Someone not (yet) signed in: a failed sign-in with an unknown email address.</summary>
+    public static Actor Anonymous { get; } = new("anonymous", "-");
+
     public static Actor System(string component) => new("system", component);
 }
 
