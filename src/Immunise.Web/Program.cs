@@ -4,12 +4,16 @@ using Immunise.Eligibility;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
+using Immunise.Stock;
 using Immunise.Storage;
 using Immunise.Vaccines;
 using Immunise.Web.Access;
 using Immunise.Web.Api;
 using Immunise.Web.Fhir;
 using Immunise.Web.Hosting;
+using Immunise.Web.Staff;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -54,9 +58,22 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.RecordsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.RecordsWrite))
     .AddPolicy(Scopes.EligibilityRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.EligibilityRead))
     .AddPolicy(Scopes.CampaignsWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.CampaignsWrite));
+// Staff: accounts, roles and cookie sign-in beside the API keys; every staff page and endpoint declares its roles and scope
+// (Staff/StaffAccess.cs). Stock per site, the audit search, and Data Protection keys shared through the database (D10).
+builder.Services.AddStaffAccess(builder.Configuration);
+builder.Services.AddSingleton<SiteStock>();
+builder.Services.AddSingleton<SearchAudit>();
+builder.Services.AddSingleton<DataProtectionKeys>();
+builder.Services.AddDataProtection().SetApplicationName("Immunise");
+builder.Services.AddOptions<KeyManagementOptions>().Configure<DataProtectionKeys>((o, keys) => o.XmlRepository = keys);
+
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
-builder.Services.AddRazorPages();
+// Pages declare who may see them: staff pages with [StaffAccess]; the public and citizen pages here.
+builder.Services.AddRazorPages(o => o.Conventions
+    .AllowAnonymousToPage("/Index")
+    .AllowAnonymousToFolder("/Book")
+    .AllowAnonymousToFolder("/Manage"));
 
 var app = builder.Build();
 
@@ -70,19 +87,26 @@ app.UseMiddleware<SecurityHeaders>();
 app.UseMiddleware<RequestBodyLimit>();
 app.UseStaticFiles();
 app.UseStaticFiles(NhsukAssets.Options(app.Environment));
+if (!app.Environment.IsDevelopment())
+{
+    app.UseHsts();
+}
+
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
 // Endpoints.
 app.MapRazorPages();
-app.MapOpenApi();
-app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service");
+app.MapOpenApi().AllowAnonymous();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service").AllowAnonymous();
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
 app.MapBookingCheckEndpoints();
+app.MapStaffEndpoints();
 
 app.Run();
 

@@ -4,6 +4,7 @@ using Dapper;
 using Immunise.Access;
 using Immunise.Eligibility;
 using Immunise.Seeding;
+using Immunise.Staff;
 using Immunise.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -91,10 +92,26 @@ public static class StartUp
             }
         }
 
+        var staffOptions = services.GetRequiredService<StaffOptions>();
+        IReadOnlyList<DemoAccount> demoStaff = [];
+        if (!string.IsNullOrWhiteSpace(staffOptions.DemoPassword))
+        {
+            var ensured = await services.GetRequiredService<DemoStaff>().EnsureAsync(staffOptions, stopping);
+            if (ensured.Succeeded)
+            {
+                demoStaff = ensured.Value!;
+                StartUpLog.DemoStaffEnsured(logger, demoStaff.Count);
+            }
+            else
+            {
+                StartUpLog.DemoStaffRefused(logger, ensured.Failure!.Code);
+            }
+        }
+
         if (options.Banner)
         {
             var example = await FirstNhsNumberAsync(database, stopping);
-            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, database, options, example));
+            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, database, options, example, demoStaff, staffOptions.DemoPassword));
         }
     }
 
@@ -112,7 +129,8 @@ public static class StartUp
         }
     }
 
-    private static void PrintBanner(WebApplication app, Database database, StartUpOptions options, string? exampleNhsNumber)
+    private static void PrintBanner(WebApplication app, Database database, StartUpOptions options, string? exampleNhsNumber,
+        IReadOnlyList<DemoAccount> demoStaff, string? demoPassword)
     {
         var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
         var url = (addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? addresses.FirstOrDefault() ?? "http://localhost:5000")
@@ -148,6 +166,13 @@ public static class StartUp
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/api/v1/people/{exampleNhsNumber}/vaccinations");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" \"{url}/fhir/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{exampleNhsNumber}&-immunization.target=COVID19,FLU\"");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/eligibility-signposting-api/patient-check/{exampleNhsNumber}");
+        }
+
+        if (demoStaff.Count > 0)
+        {
+            lines.Add("");
+            lines.Add($"  Staff sign-in  {url}/staff/sign-in   (demo accounts; password for all: {demoPassword})");
+            lines.AddRange(demoStaff.Select(a => $"    {a.Email,-40} {a.Grant.Describe()}"));
         }
 
         lines.Add("");

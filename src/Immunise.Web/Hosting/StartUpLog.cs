@@ -29,6 +29,12 @@ internal static partial class StartUpLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Shipped campaign configs refused: {Errors}")]
     public static partial void ShippedCampaignsRefused(ILogger logger, string errors);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Demo staff accounts ensured: {Count}")]
+    public static partial void DemoStaffEnsured(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Demo staff accounts refused: {Code}")]
+    public static partial void DemoStaffRefused(ILogger logger, string code);
 }
 
 /// <summary>Log messages for request failures: the trace id and a stable code, never the request's path or body.</summary>

@@ -58,6 +58,12 @@ public sealed class StaffOptions
 
     /// <summary>A password every demo user gets (Development only); unset, no demo users are made.</summary>
     public string? DemoPassword { get; set; }
+
+    /// <summary>The site (ODS code) the demo's site staff work at.</summary>
+    public string DemoSite { get; set; } = "B87008";
+
+    /// <summary>The region (ODS Y-code) the demo's regional manager manages.</summary>
+    public string DemoRegion { get; set; } = "Y56";
 }
 
 /// <summary>
