@@ -70,11 +70,15 @@ public static class StaffCookie
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.AddPolicy(SignInRateLimit, http => HttpMethods.IsPost(http.Request.Method)
-                ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+                ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ =>
                 {
-                    PermitLimit = options.SignInAttemptsPerWindow,
-                    Window = TimeSpan.FromSeconds(options.SignInWindowSeconds),
-                    QueueLimit = 0,
+                    var limits = http.RequestServices.GetRequiredService<StaffOptions>();
+                    return new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = limits.SignInAttemptsPerWindow,
+                        Window = TimeSpan.FromSeconds(limits.SignInWindowSeconds),
+                        QueueLimit = 0,
+                    };
                 })
                 : RateLimitPartition.GetNoLimiter("read"));
             limiter.OnRejected = (context, _) => new ValueTask(HttpErrors.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests,
