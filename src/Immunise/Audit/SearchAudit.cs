@@ -35,7 +35,7 @@ public sealed class SearchAudit(Database database)
 
     public async Task<Result<AuditPage>> HandleAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
-        var built = Build(query, Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit) + 1);
+        var built = Build(query, database.Dialect, Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit) + 1);
         if (!built.Succeeded)
         {
             return built.Failure!;
@@ -52,7 +52,7 @@ public sealed class SearchAudit(Database database)
     /// <summary>Writes every match (newest first, up to <paramref name="maxRows"/>) as CSV; returns the rows written.</summary>
     public async Task<Result<long>> ExportCsvAsync(AuditQuery query, TextWriter output, int maxRows = 100_000, CancellationToken cancellationToken = default)
     {
-        var built = Build(query, maxRows);
+        var built = Build(query, database.Dialect, maxRows);
         if (!built.Succeeded)
         {
             return built.Failure!;
@@ -78,7 +78,7 @@ public sealed class SearchAudit(Database database)
         return count;
     }
 
-    private static Result<(string Sql, DynamicParameters Parameters)> Build(AuditQuery query, int limit)
+    private static Result<(string Sql, DynamicParameters Parameters)> Build(AuditQuery query, Dialect dialect, int limit)
     {
         var where = new StringBuilder("WHERE 1 = 1");
         var parameters = new DynamicParameters();
@@ -122,13 +122,13 @@ public sealed class SearchAudit(Database database)
         if (query.From is { } from)
         {
             where.Append(" AND occurred_at >= @from");
-            parameters.Add("from", from);
+            parameters.Add("from", InstantParameter(dialect, from));
         }
 
         if (query.To is { } to)
         {
             where.Append(" AND occurred_at < @to");
-            parameters.Add("to", to);
+            parameters.Add("to", InstantParameter(dialect, to));
         }
 
         if (query.From > query.To)
@@ -146,6 +146,10 @@ public sealed class SearchAudit(Database database)
         return ($"SELECT id, occurred_at, actor_type, actor_id, action, nhs_number, resource_type, resource_id, purpose, correlation_id "
             + $"FROM audit_events {where} ORDER BY id DESC LIMIT @limit", parameters);
     }
+
+    /// <summary>An instant as each database compares it: UTC <c>timestamptz</c>, or SQLite's fixed-width UTC text.</summary>
+    private static object InstantParameter(Dialect dialect, DateTimeOffset instant) =>
+        dialect.IsPostgres ? instant.ToUniversalTime() : Instant.Format(instant);
 
     private static string? Clean(string? value)
     {

@@ -217,9 +217,15 @@ public sealed class ManageStaff(Database database, TimeProvider clock, AuditLog 
     private async Task<bool> InsertGrantAsync(DbConnection connection, DbTransaction transaction, Actor auditActor, string userId, Grant grant,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var parameters = new DynamicParameters(GrantParameters(userId, grant));
-        parameters.Add("now", now);
-        parameters.Add("by", auditActor.Id);
+        var parameters = new
+        {
+            userId,
+            role = StaffRoles.Code(grant.Role),
+            scopeType = StaffRoles.ScopeCode(grant.ScopeType),
+            scopeCode = grant.ScopeCode,
+            now,
+            by = auditActor.Id,
+        };
         var rows = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO staff_roles (user_id, role, scope_type, scope_code, granted_at, granted_by)
