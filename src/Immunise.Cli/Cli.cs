@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text;
 using Immunise.Access;
+using Immunise.Audit;
 using Immunise.Common;
 using Immunise.Geography;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
 using Immunise.Sites;
+using Immunise.Staff;
 using Immunise.Storage;
 using Immunise.Vaccines;
 
@@ -83,6 +85,7 @@ public static class Cli
         root.Subcommands.Add(ImportCommand(output, error));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(ApiKeysCommand(output, error));
+        root.Subcommands.Add(UsersCommand(output, error));
         root.Subcommands.Add(EligibilityCommands.Campaigns(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
         root.Subcommands.Add(EligibilityCommands.Count(OpenMigratedAsync, p => Reporter(p, output, error)));
         return root;
@@ -399,6 +402,93 @@ public static class Cli
         apikeys.Subcommands.Add(list);
         apikeys.Subcommands.Add(revoke);
         return apikeys;
+    }
+
+    // ---- users ----
+
+    private static Command UsersCommand(TextWriter output, TextWriter error)
+    {
+        var email = new Option<string>("--email") { Description = "The administrator's email address", Required = true };
+        var name = new Option<string>("--name") { Description = "Their full name", Required = true };
+        var addAdmin = new Command("add-admin", "Create a national administrator (the first one, typically); a temporary password is shown once");
+        addAdmin.Options.Add(email);
+        addAdmin.Options.Add(name);
+        addAdmin.SetAction(async (parse, cancellationToken) =>
+        {
+            var reporter = Reporter(parse, output, error);
+            await using var database = await OpenMigratedAsync(parse, cancellationToken);
+            await using var audit = new AuditLog(database, TimeProvider.System);
+            var manage = new ManageStaff(database, TimeProvider.System, audit, new StaffDirectory(database));
+            var result = await manage.CreateAsync(null, Actor.System("cli"), parse.GetValue(email), parse.GetValue(name),
+                Grant.National(StaffRole.NationalAdministrator), cancellationToken: cancellationToken);
+            if (!result.Succeeded)
+            {
+                reporter.Error($"{result.Failure!.Code}: {result.Failure.Message}");
+                return result.Failure.Kind == FailureKind.Invalid ? UsageError : Failed;
+            }
+
+            var created = result.Value!;
+            if (reporter.Json)
+            {
+                reporter.WriteJson(new { id = created.User.Id, email = created.User.Email, temporaryPassword = created.TemporaryPassword });
+            }
+            else
+            {
+                reporter.Line($"National administrator {created.User.Email} created (account {created.User.Id}). Temporary password:");
+                reporter.Line(created.TemporaryPassword ?? "");
+            }
+
+            reporter.Error("Give this password to its owner now: it will not be shown again, and must be changed at the first sign-in.");
+            return Success;
+        });
+
+        var file = new Argument<string>("file") { Description = "CSV: email,display_name,role,scope (one row per role)" };
+        var rejectsOption = new Option<string?>("--rejects") { Description = "Where to write rejected rows (default FILE.rejects.csv)" };
+        var import = new Command("import", "Create staff accounts and grant roles from a CSV file; new accounts get no password until one is set");
+        import.Arguments.Add(file);
+        import.Options.Add(rejectsOption);
+        import.SetAction(async (parse, cancellationToken) =>
+        {
+            var reporter = Reporter(parse, output, error);
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"File not found: {path}");
+            }
+
+            var rejectsPath = parse.GetValue(rejectsOption) ?? RejectsWriter.DefaultPathFor(path);
+            await using var database = await OpenMigratedAsync(parse, cancellationToken);
+            await using var audit = new AuditLog(database, TimeProvider.System);
+            var directory = new StaffDirectory(database);
+            var importer = new ImportStaffUsers(new ManageStaff(database, TimeProvider.System, audit, directory), directory);
+            Result<ImportSummary> result;
+            using (var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true))
+            await using (var rejects = new StreamWriter(rejectsPath, append: false, new UTF8Encoding(false)))
+            {
+                result = await importer.HandleAsync(reader, rejects, cancellationToken);
+            }
+
+            if (!result.Succeeded)
+            {
+                File.Delete(rejectsPath);
+                reporter.Error($"{result.Failure!.Code}: {result.Failure.Message}");
+                return UsageError;
+            }
+
+            var summary = result.Value!;
+            if (summary.Rejected == 0)
+            {
+                File.Delete(rejectsPath);
+            }
+
+            reporter.Summary("Staff users (inserted: accounts created; updated: roles added to existing accounts)", summary, rejectsPath);
+            return summary.Rejected > 0 ? Failed : Success;
+        });
+
+        var users = new Command("users", "Staff accounts");
+        users.Subcommands.Add(addAdmin);
+        users.Subcommands.Add(import);
+        return users;
     }
 
     // ---- plumbing ----

@@ -8,6 +8,7 @@ using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
 using Immunise.Sites;
+using Immunise.Stock;
 using Immunise.Storage;
 using Immunise.Vaccines;
 using Immunise.Web.Access;
@@ -16,6 +17,9 @@ using Immunise.Web.Fhir;
 using Immunise.Web.Hosting;
 using Immunise.Web.Pages.Book;
 using Immunise.Web.Pages.Manage;
+using Immunise.Web.Staff;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -96,9 +100,23 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Scopes.BookingRead, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingRead))
     .AddPolicy(Scopes.BookingWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.BookingWrite))
     .AddPolicy(Scopes.SitesWrite, p => p.RequireClaim(ApiKeyAuthentication.ScopeClaim, Scopes.SitesWrite));
+
+// Staff: accounts, roles and cookie sign-in beside the API keys; every staff page and endpoint declares its roles and scope
+// (Staff/StaffAccess.cs). Stock per site, the audit search, and Data Protection keys shared through the database (D10).
+builder.Services.AddStaffAccess(builder.Configuration);
+builder.Services.AddSingleton<SiteStock>();
+builder.Services.AddSingleton<SearchAudit>();
+builder.Services.AddSingleton<DataProtectionKeys>();
+builder.Services.AddDataProtection().SetApplicationName("Immunise");
+builder.Services.AddOptions<KeyManagementOptions>().Configure<DataProtectionKeys>((o, keys) => o.XmlRepository = keys);
+
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
-builder.Services.AddRazorPages();
+// Pages declare who may see them: staff pages with [StaffAccess]; the public and citizen pages here.
+builder.Services.AddRazorPages(o => o.Conventions
+    .AllowAnonymousToPage("/Index")
+    .AllowAnonymousToFolder("/Book")
+    .AllowAnonymousToFolder("/Manage"));
 
 // The citizen journey (Pages/Book, Pages/Manage): its state in protected cookies, the register match, plain-English eligibility.
 builder.Services.AddSingleton<MatchPerson>();
@@ -118,15 +136,21 @@ app.UseMiddleware<SecurityHeaders>();
 app.UseMiddleware<RequestBodyLimit>();
 app.UseStaticFiles();
 app.UseStaticFiles(NhsukAssets.Options(app.Environment));
+if (!app.Environment.IsDevelopment())
+{
+    app.UseHsts();
+}
+
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
 // Endpoints.
 app.MapRazorPages();
-app.MapOpenApi();
-app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service");
+app.MapOpenApi().AllowAnonymous();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapGet("/api/v1/ping", () => TypedResults.Ok(new PingResponse("ok"))).WithName("Ping").WithTags("Service").AllowAnonymous();
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();
@@ -135,6 +159,7 @@ app.MapNotificationEndpoints();
 app.MapSiteEndpoints();
 app.MapBookingEndpoints();
 app.MapBookingFhirEndpoints();
+app.MapStaffEndpoints();
 
 app.Run();
 

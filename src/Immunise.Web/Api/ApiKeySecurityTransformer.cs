@@ -30,7 +30,8 @@ public sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer, IOp
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
+        // Staff endpoints sign in with the staff cookie, not an API key.
+        if (metadata.OfType<IAuthorizeData>().Any(a => a is not Staff.StaffAccessAttribute) && !metadata.OfType<IAllowAnonymous>().Any())
         {
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", context.Document)] = [] }];
         }

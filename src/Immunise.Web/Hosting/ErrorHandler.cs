@@ -16,10 +16,13 @@ public static class HttpErrors
     public static bool IsFhir(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/fhir") || context.Request.Path.StartsWithSegments("/eligibility-signposting-api");
 
+    /// <summary>Staff pages (not their APIs): errors are HTML pages a person can read.</summary>
+    public static bool IsStaffPage(HttpContext context) => context.Request.Path.StartsWithSegments("/staff");
+
     public static Task WriteAsync(HttpContext context, int status, string code, string message) =>
-        IsFhir(context)
-            ? OperationOutcomes.WriteAsync(context, status, code, message)
-            : Problems.WriteAsync(context, status, code, message);
+        IsFhir(context) ? OperationOutcomes.WriteAsync(context, status, code, message)
+        : IsStaffPage(context) ? StaffErrorPage.WriteAsync(context, status, code, message)
+        : Problems.WriteAsync(context, status, code, message);
 
     /// <summary>The stable code for a bare status code.</summary>
     public static string CodeFor(int status) => status switch
@@ -94,11 +97,44 @@ public sealed class ErrorHandler(ILogger<ErrorHandler> logger) : IExceptionHandl
         var status = context.HttpContext.Response.StatusCode;
         var message = status switch
         {
+            StatusCodes.Status403Forbidden => "You do not have access to this page. Your roles do not allow it, or not for this site. "
+                + "If you were given a temporary password, change it first.",
             StatusCodes.Status404NotFound => "There is nothing at this address.",
             StatusCodes.Status405MethodNotAllowed => "This address does not accept that HTTP method.",
             StatusCodes.Status415UnsupportedMediaType => "The request body must be JSON.",
             _ => "The request could not be served.",
         };
         return HttpErrors.WriteAsync(context.HttpContext, status, HttpErrors.CodeFor(status), message);
+    }
+}
+
+/// <summary>A plain HTML error page for staff pages (status, a sentence, a way back), in the NHS layout's styles.</summary>
+public static class StaffErrorPage
+{
+    public static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        var title = status switch
+        {
+            StatusCodes.Status403Forbidden => "You do not have access",
+            StatusCodes.Status404NotFound => "Page not found",
+            StatusCodes.Status429TooManyRequests => "Too many attempts",
+            >= 500 => "Sorry, there is a problem with the service",
+            _ => "There is a problem",
+        };
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        var encode = System.Text.Encodings.Web.HtmlEncoder.Default;
+        await context.Response.WriteAsync($$"""
+            <!DOCTYPE html>
+            <html lang="en">
+            <head><meta charset="utf-8"><title>{{encode.Encode(title)}} – Immunise</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/lib/nhsuk-frontend/nhsuk-frontend.min.css"></head>
+            <body><div class="nhsuk-width-container"><main class="nhsuk-main-wrapper" id="maincontent">
+            <h1>{{encode.Encode(title)}}</h1>
+            <p>{{encode.Encode(message)}}</p>
+            <p class="nhsuk-body-s">Error code: <code>{{encode.Encode(code)}}</code>. Reference: <code>{{encode.Encode(context.TraceIdentifier)}}</code></p>
+            <p><a href="/staff">Go to the staff home page</a></p>
+            </main></div></body></html>
+            """);
     }
 }

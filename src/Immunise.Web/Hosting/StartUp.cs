@@ -4,6 +4,7 @@ using Dapper;
 using Immunise.Access;
 using Immunise.Eligibility;
 using Immunise.Seeding;
+using Immunise.Staff;
 using Immunise.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -107,10 +108,26 @@ public static class StartUp
             }
         }
 
+        var staffOptions = services.GetRequiredService<StaffOptions>();
+        IReadOnlyList<DemoAccount> demoStaff = [];
+        if (!string.IsNullOrWhiteSpace(staffOptions.DemoPassword))
+        {
+            var ensured = await services.GetRequiredService<DemoStaff>().EnsureAsync(staffOptions, stopping);
+            if (ensured.Succeeded)
+            {
+                demoStaff = ensured.Value!;
+                StartUpLog.DemoStaffEnsured(logger, demoStaff.Count);
+            }
+            else
+            {
+                StartUpLog.DemoStaffRefused(logger, ensured.Failure!.Code);
+            }
+        }
+
         if (options.Banner)
         {
             var example = await FirstNhsNumberAsync(database, stopping);
-            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, database, options, example));
+            app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, database, options, example, demoStaff, staffOptions.DemoPassword));
         }
     }
 
@@ -128,7 +145,8 @@ public static class StartUp
         }
     }
 
-    private static void PrintBanner(WebApplication app, Database database, StartUpOptions options, string? exampleNhsNumber)
+    private static void PrintBanner(WebApplication app, Database database, StartUpOptions options, string? exampleNhsNumber,
+        IReadOnlyList<DemoAccount> demoStaff, string? demoPassword)
     {
         var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
         var url = (addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? addresses.FirstOrDefault() ?? "http://localhost:5000")
@@ -165,6 +183,13 @@ public static class StartUp
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" \"{url}/fhir/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{exampleNhsNumber}&-immunization.target=COVID19,FLU\"");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" {url}/eligibility-signposting-api/patient-check/{exampleNhsNumber}");
             lines.Add($"    curl -H \"X-Api-Key: {keyArgument}\" -H \"Content-Type: application/json\" -d '{{\"postcode\":\"LS1 4AP\",\"service\":\"COVID:18+\"}}' {url}/api/v1/sites/search");
+        }
+
+        if (demoStaff.Count > 0)
+        {
+            lines.Add("");
+            lines.Add($"  Staff sign-in  {url}/staff/sign-in   (demo accounts; password for all: {demoPassword})");
+            lines.AddRange(demoStaff.Select(a => $"    {a.Email,-40} {a.Grant.Describe()}"));
         }
 
         lines.Add("");

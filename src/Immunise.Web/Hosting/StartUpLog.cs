@@ -32,6 +32,12 @@ internal static partial class StartUpLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Demo sites: {Sites} added with sessions for {Days} days (none when sites already exist)")]
     public static partial void SitesSeeded(ILogger logger, int sites, int days);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Demo staff accounts ensured: {Count}")]
+    public static partial void DemoStaffEnsured(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Demo staff accounts refused: {Code}")]
+    public static partial void DemoStaffRefused(ILogger logger, string code);
 }
 
 /// <summary>Log messages for request failures: the trace id and a stable code, never the request's path or body.</summary>

@@ -16,6 +16,12 @@ public sealed record Actor(string Type, string Id)
 {
     public static Actor ApiKey(string name) => new("api-key", name);
 
+    /// <summary>A signed-in member of staff, by their account id (never their name or email).</summary>
+    public static Actor Staff(string userId) => new("staff", userId);
+
+    /// <summary>Someone not (yet) signed in: a failed sign-in with an unknown email address.</summary>
+    public static Actor Anonymous { get; } = new("anonymous", "-");
+
     public static Actor System(string component) => new("system", component);
 }
 
@@ -89,7 +95,7 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>Writes within a caller's transaction, so the audit line commits with the change it describes.</summary>
     public Task WriteAsync(DbConnection connection, DbTransaction? transaction, AuditEntry entry, CancellationToken cancellationToken = default)
     {
-        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)]);
+        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)], instantsAsText: connection is SqliteConnection);
         return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
     }
 
@@ -194,7 +200,11 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 
-    private static (string Sql, DynamicParameters Parameters) Insert(IReadOnlyList<Pending> batch)
+    /// <summary>
+    /// A multi-row insert. On SQLite instants are written as <see cref="Instant.Format"/> text, as the group-commit writer
+    /// writes them, so every line of the trail sorts and compares by time the same way.
+    /// </summary>
+    private static (string Sql, DynamicParameters Parameters) Insert(IReadOnlyList<Pending> batch, bool instantsAsText)
     {
         var sql = new StringBuilder($"INSERT INTO audit_events ({Columns}) VALUES ");
         var parameters = new DynamicParameters();
@@ -203,7 +213,7 @@ public sealed class AuditLog : IAsyncDisposable
             var (entry, at, _) = batch[i];
             sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture,
                 $"(@at{i}, @actorType{i}, @actorId{i}, @action{i}, @nhs{i}, @resourceType{i}, @resourceId{i}, @purpose{i}, @correlation{i})");
-            parameters.Add($"at{i}", at);
+            parameters.Add($"at{i}", instantsAsText ? Instant.Format(at) : at);
             parameters.Add($"actorType{i}", entry.Actor.Type);
             parameters.Add($"actorId{i}", entry.Actor.Id);
             parameters.Add($"action{i}", entry.Action);

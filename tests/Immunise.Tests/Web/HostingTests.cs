@@ -58,6 +58,7 @@ public sealed class HostingTests
         Assert.True(post.GetProperty("responses").TryGetProperty("409", out _));
         Assert.True(post.TryGetProperty("security", out _));
         Assert.False(document.GetProperty("paths").GetProperty("/api/v1/ping").GetProperty("get").TryGetProperty("security", out _));
+        Assert.False(document.GetProperty("paths").GetProperty("/api/v1/sites/{odsCode}/stock").GetProperty("get").TryGetProperty("security", out _));
         Assert.Equal("X-Api-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
     }
 

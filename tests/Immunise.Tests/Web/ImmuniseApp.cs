@@ -121,6 +121,17 @@ public sealed class ImmuniseApp : IAsyncDisposable
     /// <summary>Where the app listens when started on Kestrel (null: in memory).</summary>
     public Uri? Address { get; private init; }
 
+    /// <summary>
+    /// A client that behaves like a browser for staff pages: HTTPS (the staff cookie is Secure), cookies kept, redirects not
+    /// followed.
+    /// </summary>
+    public HttpClient Browser() => _factory.CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        BaseAddress = new Uri("https://localhost"),
+        HandleCookies = true,
+    });
+
     /// <summary>A client with a new API key holding these scopes (both by default).</summary>
     public async Task<HttpClient> ClientAsync(params string[] scopes)
     {
