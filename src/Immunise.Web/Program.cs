@@ -58,6 +58,7 @@ var notificationOptions = NotificationSetup.Options(builder.Configuration);
 builder.Services.AddSingleton(notificationOptions);
 builder.Services.AddSingleton<Outbox>();
 builder.Services.AddSingleton<NotificationReport>();
+builder.Services.AddSingleton<AppointmentReminders>();
 builder.Services.AddSingleton(sp => NotificationSetup.Sender(notificationOptions, sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton(sp => new NotificationDispatcher(
     sp.GetRequiredService<Database>(), notificationOptions, sp.GetRequiredService<IMessageSender>(), sp.GetRequiredService<TimeProvider>()));

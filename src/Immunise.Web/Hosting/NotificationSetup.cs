@@ -33,6 +33,15 @@ public static class NotificationSetup
             }
         }
 
+        try
+        {
+            _ = options.ReminderOffsets();
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
+        }
+
         if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out _) || options.RatePerMinute < 1 || options.BatchSize < 1 || options.MaxAttempts < 1)
         {
             problems.Add("Notifications: BaseUrl must be an absolute URL; RatePerMinute, BatchSize and MaxAttempts at least 1.");

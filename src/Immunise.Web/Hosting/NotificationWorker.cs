@@ -4,10 +4,11 @@ namespace Immunise.Web.Hosting;
 
 /// <summary>
 /// Background work: sends due outbox messages (<see cref="NotificationDispatcher"/>) and, every minute, asks Notify about
-/// sent messages with no delivery receipt. Switched off with <c>Notifications:DispatcherEnabled=false</c>; every instance
+/// sent messages with no delivery receipt and writes the appointment reminders now due (<see cref="AppointmentReminders"/>). Switched off with <c>Notifications:DispatcherEnabled=false</c>; every instance
 /// may run it, as claims are made in the database.
 /// </summary>
-public sealed partial class NotificationWorker(NotificationDispatcher dispatcher, NotificationOptions options, TimeProvider clock, ILogger<NotificationWorker> logger)
+public sealed partial class NotificationWorker(
+    NotificationDispatcher dispatcher, AppointmentReminders reminders, NotificationOptions options, TimeProvider clock, ILogger<NotificationWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -20,6 +21,7 @@ public sealed partial class NotificationWorker(NotificationDispatcher dispatcher
                 var claimed = await dispatcher.DispatchOnceAsync(stoppingToken);
                 if (clock.GetUtcNow() >= receiptsDue)
                 {
+                    await reminders.RunOnceAsync(stoppingToken);
                     await dispatcher.PollReceiptsAsync(stoppingToken);
                     receiptsDue = clock.GetUtcNow() + TimeSpan.FromMinutes(1);
                 }

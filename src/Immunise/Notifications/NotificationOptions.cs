@@ -50,6 +50,15 @@ public sealed class NotificationOptions
     /// <summary>Sent messages with no delivery receipt after this long are asked about (<c>GET /v2/notifications/{id}</c>).</summary>
     public TimeSpan ReceiptWait { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Hours before an appointment at which reminders go, comma-separated (by default 3 days and 1 day).</summary>
+    public string ReminderHours { get; set; } = "72,24";
+
+    public IReadOnlyList<int> ReminderOffsets() =>
+        [.. ReminderHours.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(h => int.TryParse(h, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n : throw new FormatException("Notifications:ReminderHours must be whole numbers of hours, e.g. 72,24."))
+            .Distinct()];
+
     /// <summary>The bearer token Notify's delivery-receipt callbacks must carry (set the same in Notify's API integration page).</summary>
     public string? CallbackToken { get; set; }
 
