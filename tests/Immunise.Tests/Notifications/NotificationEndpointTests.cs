@@ -97,6 +97,33 @@ public sealed class NotificationEndpointTests
         Assert.Equal(HttpStatusCode.NotFound, (await app.Anonymous().SendAsync(request)).StatusCode);
     }
 
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task TheMessagesSentPage_ShowsAdministratorsTheMessagesRendered_AndNotTheFullRecipient(DatabaseProvider provider)
+    {
+        await using var app = await ImmuniseApp.StartAsync(provider, Immunise.Tests.Staff.StaffKit.ManySignIns);
+        await using (var connection = await app.Database.Database.OpenAsync())
+        {
+            await app.Services.GetRequiredService<Outbox>().EnqueueAsync(connection, null, new OutboundMessage(
+                "invite:2:email", Channel.Email, MessageTemplates.Invitation, "amala.bird@example.test",
+                new Dictionary<string, string> { ["vaccine"] = "flu" }));
+        }
+
+        await using (var dispatcher = new NotificationDispatcher(app.Database.Database, new NotificationOptions(), new LocalSender(), app.Clock))
+        {
+            Assert.Equal(1, await dispatcher.DispatchOnceAsync(default));
+        }
+
+        var admin = await Immunise.Tests.Staff.StaffKit.SignedInAsync(app, await Immunise.Tests.Staff.StaffKit.AddStaffAsync(app, Immunise.Staff.Grant.National(Immunise.Staff.StaffRole.NationalAdministrator)));
+        var html = System.Net.WebUtility.HtmlDecode(await admin.GetStringAsync("/staff/notifications"));
+
+        Assert.Contains("invitation by email to a•••••••••@example.test: sent", html, StringComparison.Ordinal);
+        Assert.Contains("Book your flu vaccination", html, StringComparison.Ordinal);
+        Assert.Contains("http://localhost:5000/book", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("amala.bird", html, StringComparison.Ordinal);
+        var clinician = await Immunise.Tests.Staff.StaffKit.SignedInAsync(app, await Immunise.Tests.Staff.StaffKit.AddStaffAsync(app, Immunise.Staff.Grant.Organisation(Immunise.Staff.StaffRole.Clinician, "B87008")));
+        Assert.Equal(HttpStatusCode.Forbidden, (await clinician.GetAsync("/staff/notifications")).StatusCode);
+    }
+
     [Fact]
     public async Task AKeyWithoutTemplateIds_StopsTheStart_WithWhatIsMissing()
     {
