@@ -61,6 +61,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
             return recheck.Failure!;
         }
 
+        using (await database.WriteTurnAsync(cancellationToken))
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -116,6 +117,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
 
     private async Task ReleaseAsync(string holdId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var slots = (await connection.QueryAsync<long>(new CommandDefinition(
