@@ -78,9 +78,11 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
                 return current?.Status == BookingStatus.Booked ? current.ToAppointment() : BookingCodes.HoldExpired;
             }
 
-            var booked = await BookingRows.FindAsync(connection, transaction, "b.id = @holdId", new { holdId }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return booked!.ToAppointment();
+            return row.ToAppointment() with
+            {
+                Status = BookingStatus.Booked, HoldExpiresAt = null, Mobile = contact.Value.Mobile, Email = contact.Value.Email, ConfirmedAt = now,
+            };
         }
     }
 
@@ -99,7 +101,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
         }
 
         var service = ServiceSuitability.Find(row.Service)!;
-        var slot = await SlotFacts.ReadAsync(database, row.SlotId, row.Service, cancellationToken);
+        var slot = await SlotFacts.ReadAsync(database, row.SlotId, row.Service, People.NhsNumber.FromStored(row.NhsNumber), cancellationToken);
         if (slot is null || slot.SessionStatus != "active" || !slot.OffersService)
         {
             return BookingCodes.SlotUnavailable;

@@ -44,7 +44,7 @@ public sealed class RescheduleBooking(Database database, BookingCheck check, Vac
         }
 
         var service = ServiceSuitability.Find(row.Service)!;
-        var slot = await SlotFacts.ReadAsync(database, request.SlotId, row.Service, cancellationToken);
+        var slot = await SlotFacts.ReadAsync(database, request.SlotId, row.Service, People.NhsNumber.FromStored(row.NhsNumber), cancellationToken);
         if (slot is null)
         {
             return BookingCodes.SlotNotFound;
