@@ -5,7 +5,7 @@ using Immunise.Bench;
 
 // Immunise benchmarks. Each figure is measured beside a baseline in the same run on the same machine, and reported as a
 // ratio as well as an absolute rate. Usage:
-//   dotnet run -c Release --project bench/Immunise.Bench -- [all|import|lookup|eligibility|count] [--people N] [--seconds S]
+//   dotnet run -c Release --project bench/Immunise.Bench -- [all|import|lookup|eligibility|count|booking] [--people N] [--seconds S]
 //       [--concurrency C] [--databases sqlite,postgres] [--rounds R] [--out FILE]
 var options = BenchOptions.Parse(args);
 var report = new StringBuilder();
@@ -32,6 +32,11 @@ try
     if (options.Suite is "count")
     {
         report.Append(await EligibilityBenchmark.RunCountsAsync(options));
+    }
+
+    if (options.Suite is "all" or "booking")
+    {
+        report.Append(await BookingBenchmark.RunAsync(options));
     }
 }
 finally

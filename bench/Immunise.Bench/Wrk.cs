@@ -29,6 +29,25 @@ public static partial class Wrk
             Milliseconds(Percentile(output, "50%")), Milliseconds(Percentile(output, "99%")));
     }
 
+    /// <summary>Runs wrk with a script of the caller's (after a warm-up run with the same script); returns the result and wrk's output.</summary>
+    public static async Task<(LoadResult Result, string Output)> RunScriptAsync(string name, Uri server, string script, int concurrency, TimeSpan warmUp, TimeSpan duration)
+    {
+        var file = Path.Combine(Workspace.Root, $"{name}.lua");
+        await File.WriteAllTextAsync(file, script);
+        var threads = Math.Min(2, concurrency);
+        if (warmUp > TimeSpan.Zero)
+        {
+            await RunWrkAsync(server, file, threads, concurrency, warmUp);
+        }
+
+        var output = await RunWrkAsync(server, file, threads, concurrency, duration);
+        var requests = long.Parse(Match(RequestsPattern(), output), CultureInfo.InvariantCulture);
+        var errors = ErrorsPattern().Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        var seconds = double.Parse(Match(SecondsPattern(), output), CultureInfo.InvariantCulture);
+        return (new LoadResult(name, concurrency, TimeSpan.FromSeconds(seconds), requests, errors,
+            Milliseconds(Percentile(output, "50%")), Milliseconds(Percentile(output, "99%"))), output);
+    }
+
     private static async Task<string> RunWrkAsync(Uri server, string script, int threads, int concurrency, TimeSpan duration)
     {
         var start = new ProcessStartInfo("wrk",

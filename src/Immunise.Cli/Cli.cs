@@ -203,6 +203,36 @@ public static class Cli
             return Success;
         });
         seed.Subcommands.Add(postcodesCommand);
+
+        var sitesCount = new Option<int>("--sites") { Description = "How many synthetic vaccination sites to add", DefaultValueFactory = _ => 200 };
+        var sitesDays = new Option<int>("--days") { Description = "Days of sessions from today (Monday to Saturday, 09:00-17:00)", DefaultValueFactory = _ => 28 };
+        var sitesSeed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same sites", DefaultValueFactory = _ => 42 };
+        var sitesCommand = new Command("sites", "Add synthetic vaccination sites across England with sessions for the coming weeks, when there are no sites yet");
+        sitesCommand.Options.Add(sitesCount);
+        sitesCommand.Options.Add(sitesDays);
+        sitesCommand.Options.Add(sitesSeed);
+        sitesCommand.SetAction(async (parse, cancellationToken) =>
+        {
+            var reporter = Reporter(parse, output, error);
+            var count = parse.GetValue(sitesCount);
+            var days = parse.GetValue(sitesDays);
+            if (count is < 1 or > 10_000)
+            {
+                throw new UsageException("--sites must be between 1 and 10,000.");
+            }
+
+            if (days is < 1 or > 90)
+            {
+                throw new UsageException("--days must be between 1 and 90.");
+            }
+
+            await using var database = await OpenMigratedAsync(parse, cancellationToken);
+            await new SeedPopulation(database, TimeProvider.System).SeedPostcodesIfEmptyAsync(cancellationToken: cancellationToken);
+            var added = await new SeedSites(database, TimeProvider.System).SeedIfEmptyAsync(count, days, parse.GetValue(sitesSeed), null, cancellationToken);
+            reporter.Line(added == 0 ? "Sites already exist: none added." : $"Sites added: {added:N0}, with sessions for {days} days");
+            return Success;
+        });
+        seed.Subcommands.Add(sitesCommand);
         return seed;
     }
 

@@ -29,6 +29,12 @@ public sealed class StartUpOptions
     /// <summary>A demo API key (<c>imm_{id}_{secret}</c>) stored under the name <c>demo</c> when set. Never set in production.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// Also load the shipped campaign configs moved on by whole years to be in force today (beside the shipped ones, under
+    /// IDs ending <c>_DEMO</c>), so a demo has campaigns open whatever the date. Never set in production.
+    /// </summary>
+    public bool CampaignsLiveToday { get; set; }
+
     /// <summary>Seed this many synthetic vaccination sites (with sessions) when there are none; 0 seeds none.</summary>
     [Range(0, 10_000)]
     public int SeedSites { get; set; }
@@ -75,6 +81,20 @@ public static class StartUp
             else
             {
                 StartUpLog.ShippedCampaignsRefused(logger, string.Join("; ", loaded.Errors));
+            }
+        }
+
+        if (options.CampaignsLiveToday)
+        {
+            var today = Immunise.Records.London.Today(services.GetRequiredService<TimeProvider>());
+            var moved = await services.GetRequiredService<CampaignStore>().LoadAsync(ShippedCampaigns.MovedToToday(today), ShippedCampaigns.LoadedBy + " moved to today", stopping);
+            if (moved.Succeeded)
+            {
+                StartUpLog.ShippedCampaignsLoaded(logger, moved.Items.Count(i => i.Added), moved.Items.Count);
+            }
+            else
+            {
+                StartUpLog.ShippedCampaignsRefused(logger, string.Join("; ", moved.Errors));
             }
         }
 

@@ -253,6 +253,8 @@ public sealed class AuditLog : IAsyncDisposable
                     }
                 }
 
+                // Take this process's turn to write, as other SQLite writers do, rather than sleep in the busy handler.
+                using var turn = await database.WriteTurnAsync();
                 await using var transaction = _connection.BeginTransaction();
                 _insert.Transaction = transaction;
                 _insert.Prepare();

@@ -19,6 +19,7 @@ public sealed class CancelSessions(Database database, TimeProvider clock)
 {
     public async Task<Result<SessionChange>> SessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var session = await SessionChanges.LockAsync(connection, transaction, database.Dialect, sessionId, cancellationToken);
@@ -50,6 +51,7 @@ public sealed class CancelSessions(Database database, TimeProvider clock)
             return Failure.Invalid("date-in-past", "The day has passed.", "date");
         }
 
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var site = await PublishSessions.SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken);

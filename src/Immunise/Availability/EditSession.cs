@@ -17,6 +17,7 @@ public sealed class EditSession(Database database, TimeProvider clock)
     public async Task<Result<SessionChange>> HandleAsync(string sessionId, SessionDetails details, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var session = await SessionChanges.LockAsync(connection, transaction, database.Dialect, sessionId, cancellationToken);

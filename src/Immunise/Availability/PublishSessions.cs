@@ -33,6 +33,7 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
             return plan.Failure!;
         }
 
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken);
@@ -124,6 +125,7 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
             }
         }
 
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken);

@@ -62,6 +62,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
             return recheck.Failure!;
         }
 
+        using (await database.WriteTurnAsync(cancellationToken))
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -78,10 +79,12 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
                 return current?.Status == BookingStatus.Booked ? current.ToAppointment() : BookingCodes.HoldExpired;
             }
 
-            var booked = await BookingRows.FindAsync(connection, transaction, "b.id = @holdId", new { holdId }, cancellationToken);
             await BookingMessages.EnqueueAsync(connection, transaction, holdId, MessageTemplates.BookingConfirmation, "confirmed", now, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return booked!.ToAppointment();
+            return row.ToAppointment() with
+            {
+                Status = BookingStatus.Booked, HoldExpiresAt = null, Mobile = contact.Value.Mobile, Email = contact.Value.Email, ConfirmedAt = now,
+            };
         }
     }
 
@@ -100,7 +103,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
         }
 
         var service = ServiceSuitability.Find(row.Service)!;
-        var slot = await SlotFacts.ReadAsync(database, row.SlotId, row.Service, cancellationToken);
+        var slot = await SlotFacts.ReadAsync(database, row.SlotId, row.Service, People.NhsNumber.FromStored(row.NhsNumber), cancellationToken);
         if (slot is null || slot.SessionStatus != "active" || !slot.OffersService)
         {
             return BookingCodes.SlotUnavailable;
@@ -118,6 +121,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
 
     private async Task ReleaseAsync(string holdId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var slots = (await connection.QueryAsync<long>(new CommandDefinition(

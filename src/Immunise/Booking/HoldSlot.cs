@@ -46,7 +46,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
             return BookingCodes.UnknownService;
         }
 
-        var slot = await SlotFacts.ReadAsync(database, request.SlotId, service.Service, cancellationToken);
+        var slot = await SlotFacts.ReadAsync(database, request.SlotId, service.Service, request.NhsNumber, cancellationToken);
         if (slot is null)
         {
             return BookingCodes.SlotNotFound;
@@ -90,6 +90,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var reference = NewReference();
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
@@ -141,9 +142,10 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
             return UniqueViolation.Message(e).Contains("reference", StringComparison.Ordinal) ? s_referenceTaken : BookingCodes.AlreadyBooked;
         }
 
-        var appointment = await BookingRows.FindAsync(connection, transaction, "b.id = @id", new { id }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return appointment!.ToAppointment();
+        return new Appointment(id, reference, nhs, service.Programme, service.Service, plan.DoseNumber, plan.ProductCode, BookingStatus.Held,
+            slot.SlotId, slot.SiteOdsCode, slot.SiteName, slot.SiteAddress, slot.SitePostcode, slot.Date, slot.StartTime, slot.StartsAt,
+            slot.EndsAt, now + HoldFor, plan.FirstDoseReference, null, null, now, null, null, null);
     }
 
     /// <summary>
@@ -174,7 +176,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
     }
 
     /// <summary>What a person's booking of a dose will be: its number, product and the first dose it follows.</summary>
-    internal sealed record DosePlan(int DoseNumber, string? ProductCode, string? FirstDoseId);
+    internal sealed record DosePlan(int DoseNumber, string? ProductCode, string? FirstDoseId, string? FirstDoseReference);
 
     /// <summary>
     /// Checks the person, the service's age band, the booking check and the product for an appointment in
@@ -190,10 +192,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         Database database, BookingCheck check, VaccineCatalogue catalogue, NhsNumber nhs, DateOnly dateOfBirth, ServiceBand service,
         SlotFacts slot, string? productCode, string? firstDoseReference, string? moving, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var born = await connection.QuerySingleOrDefaultAsync<DateOnly?>(new CommandDefinition(
-            "SELECT date_of_birth FROM people WHERE nhs_number = @nhs", new { nhs = nhs.Value }, cancellationToken: cancellationToken));
-        if (born != dateOfBirth)
+        if (slot.PersonBorn != dateOfBirth)
         {
             return BookingCodes.PersonNotFound;
         }
@@ -205,6 +204,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
 
         IReadOnlyList<VaccinationEvent> planned = [];
         string? firstDoseId = null;
+        string? firstDoseReferenceFound = null;
         if (!string.IsNullOrWhiteSpace(firstDoseReference))
         {
             if (!BookingReference.TryParse(firstDoseReference, out var reference))
@@ -212,6 +212,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
                 return Failure.Invalid("invalid-reference", "The first-dose reference is not a booking reference (8 letters and digits).", "firstDoseReference");
             }
 
+            await using var connection = await database.OpenAsync(cancellationToken);
             var first = await BookingRows.FindAsync(connection, null,
                 "b.reference = @reference AND b.nhs_number = @nhs AND b.status IN ('held', 'booked')", new { reference, nhs = nhs.Value }, cancellationToken);
             if (first is null || first.Programme != service.Programme || first.ProductCode is null || first.HoldId == moving)
@@ -220,6 +221,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
             }
 
             firstDoseId = first.HoldId;
+            firstDoseReferenceFound = first.Reference;
             planned = [ServiceSuitability.PlannedDose(nhs, first.Programme, first.ProductCode, first.DoseNumber, first.StartsAt)];
         }
 
@@ -243,7 +245,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
             return BookingCodes.ProductNotAvailable;
         }
 
-        return new DosePlan(answer.Dose.Number, product.Code, firstDoseId);
+        return new DosePlan(answer.Dose.Number, product.Code, firstDoseId, firstDoseReferenceFound);
     }
 }
 
@@ -258,6 +260,14 @@ internal sealed class SlotFacts
     public string SessionStatus { get; set; } = "";
     public string SiteProducts { get; set; } = "";
     public bool OffersService { get; set; }
+    public string StartTime { get; set; } = "";
+    public DateTimeOffset EndsAt { get; set; }
+    public string SiteName { get; set; } = "";
+    public string SiteAddress { get; set; } = "";
+    public string SitePostcode { get; set; } = "";
+
+    /// <summary>The date of birth the register holds for the person asked about (null: not in the register).</summary>
+    public DateOnly? PersonBorn { get; set; }
 
     /// <summary>Whether the site stocks the product (a site that lists no products is taken to stock all its services need).</summary>
     public bool Stocks(string productCode)
@@ -266,20 +276,23 @@ internal sealed class SlotFacts
         return products.Count == 0 || products.Contains(productCode);
     }
 
-    public static async Task<SlotFacts?> ReadAsync(Database database, long slotId, string service, CancellationToken cancellationToken)
+    /// <summary>The slot, its session and site, and (one round trip for both) the person's date of birth in the register.</summary>
+    public static async Task<SlotFacts?> ReadAsync(Database database, long slotId, string service, NhsNumber nhsNumber, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<SlotFacts>(new CommandDefinition(
             """
-            SELECT sl.id AS slot_id, sl.site_ods_code, sl.slot_date AS date, sl.starts_at, sl.capacity, se.status AS session_status,
-                st.products AS site_products,
+            SELECT sl.id AS slot_id, sl.site_ods_code, sl.slot_date AS date, sl.start_time, sl.starts_at, sl.ends_at, sl.capacity,
+                se.status AS session_status, st.products AS site_products, st.name AS site_name, st.address AS site_address,
+                st.postcode AS site_postcode,
                 CASE WHEN EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
-                    THEN 1 ELSE 0 END AS offers_service
+                    THEN 1 ELSE 0 END AS offers_service,
+                (SELECT p.date_of_birth FROM people p WHERE p.nhs_number = @nhs) AS person_born
             FROM slots sl
             JOIN sessions se ON se.id = sl.session_id
             JOIN sites st ON st.ods_code = sl.site_ods_code
             WHERE sl.id = @slotId
             """,
-            new { slotId, service }, cancellationToken: cancellationToken));
+            new { slotId, service, nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
     }
 }

@@ -45,6 +45,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
     public async Task<IdempotencyClaim> BeginAsync(string clientId, string key, string operation, string requestHash, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
@@ -63,7 +64,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
             new { clientId, key }, cancellationToken: cancellationToken));
         if (row is null)
         {
-            return await BeginAsync(clientId, key, operation, requestHash, cancellationToken); // purged in between
+            return new IdempotencyClaim(IdempotencyOutcome.InProgress); // purged in between: the retry will start afresh
         }
 
         if (row.Operation != operation || row.RequestHash != requestHash)
@@ -87,6 +88,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
 
     public async Task CompleteAsync(string clientId, string key, StoredResponse response, CancellationToken cancellationToken = default)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE idempotency_keys SET response = @stored WHERE client_id = @clientId AND key = @key",
@@ -96,6 +98,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
 
     public async Task AbandonAsync(string clientId, string key, CancellationToken cancellationToken = default)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM idempotency_keys WHERE client_id = @clientId AND key = @key AND response IS NULL",

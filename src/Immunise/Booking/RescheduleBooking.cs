@@ -45,7 +45,7 @@ public sealed class RescheduleBooking(Database database, BookingCheck check, Vac
         }
 
         var service = ServiceSuitability.Find(row.Service)!;
-        var slot = await SlotFacts.ReadAsync(database, request.SlotId, row.Service, cancellationToken);
+        var slot = await SlotFacts.ReadAsync(database, request.SlotId, row.Service, People.NhsNumber.FromStored(row.NhsNumber), cancellationToken);
         if (slot is null)
         {
             return BookingCodes.SlotNotFound;
@@ -97,6 +97,7 @@ public sealed class RescheduleBooking(Database database, BookingCheck check, Vac
     /// <summary>In one transaction: claim the new place (never past capacity), point the booking at it, give the old place back.</summary>
     private async Task<Result<Appointment>> MoveAsync(BookingRows.Row row, SlotFacts slot, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await HoldSlot.ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
