@@ -32,6 +32,9 @@ public static class FhirJson
 [JsonSerializable(typeof(Immunization))]
 [JsonSerializable(typeof(Patient))]
 [JsonSerializable(typeof(OperationOutcome))]
+[JsonSerializable(typeof(Slot))]
+[JsonSerializable(typeof(Schedule))]
+[JsonSerializable(typeof(Appointment))]
 public sealed partial class FhirJsonContext : JsonSerializerContext;
 
 public sealed record Coding(string? System, string? Code, string? Display = null);

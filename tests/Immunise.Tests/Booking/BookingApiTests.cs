@@ -28,6 +28,11 @@ public sealed class BookingApiTests
             odsCode = "rr8ab", name = "Leeds Vaccination Centre", type = "vaccination-centre", address = "Thackray Museum, Leeds",
             postcode = "ls14ap", accessibility = new[] { "step-free-access", "bsl-interpreter" }, services = new[] { "COVID:18+" },
         });
+        var updated = await staff.PutAsJsonAsync("/api/v1/sites/RR8AB", new
+        {
+            name = "Leeds Vaccination Centre", type = "vaccination-centre", address = "Thackray Museum, Beckett Street, Leeds",
+            postcode = "LS1 4AP", accessibility = new[] { "step-free-access" }, services = new[] { "COVID:18+", "FLU:65+" }, status = "online",
+        });
         var session = await staff.PostAsJsonAsync("/api/v1/sites/RR8AB/sessions", new { date = Monday, from = "09:00", until = "12:00", slotMinutes = 15, capacity = 3, services = new[] { "COVID:18+" } });
         var search = await Json(await system.PostAsJsonAsync("/api/v1/sites/search", new { postcode = "LS6 2QE", service = "COVID:18+" }));
         var availability = await Json(await system.GetAsync($"/api/v1/sites/RR8AB/availability?from={Monday}&to={Monday}&service=COVID:18%2B"));
@@ -43,6 +48,8 @@ public sealed class BookingApiTests
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.Created, session.StatusCode);
+        var site = await Json(updated);
+        Assert.Equal(("Thackray Museum, Beckett Street, Leeds", "Y63", 2), (site.GetProperty("address").GetString(), site.GetProperty("regionOdsCode").GetString(), site.GetProperty("services").GetArrayLength()));
         Assert.Equal(("RR8AB", Monday), (search.GetProperty("sites")[0].GetProperty("site").GetProperty("odsCode").GetString(), search.GetProperty("sites")[0].GetProperty("nextFreeDate").GetString()));
         Assert.Equal(12, slots.GetArrayLength());
         Assert.Equal((3, "09:15"), (slots[0].GetProperty("free").GetInt32(), slots[0].GetProperty("until").GetString()));

@@ -10,6 +10,8 @@ namespace Immunise.Tests.Booking;
 /// <summary><c>/fhir/Slot</c> and <c>/fhir/Appointment</c>: the right slots and appointments, valid FHIR R4.</summary>
 public sealed class BookingFhirTests
 {
+    private static readonly AsyncLocal<CapturedLogs?> s_logs = new();
+
     [Theory, ClassData(typeof(BothDatabases))]
     public async Task FhirSlotAndAppointment_SearchBySiteStatusStartAndPatient_ValidR4AndAudited(DatabaseProvider provider)
     {
@@ -22,6 +24,7 @@ public sealed class BookingFhirTests
         var client = await world.App.ClientAsync(Scopes.BookingRead);
         var patient = Uri.EscapeDataString($"https://fhir.nhs.uk/Id/nhs-number|{nhs.Value}");
 
+        s_logs.Value = world.App.Logs;
         var free = await GetAsync(client, "/fhir/Slot?schedule=Schedule/LEEDS1&status=free&start=ge2026-11-23T09:00:00%2B00:00&start=le2026-11-23T09:30:00%2B00:00&_include=Slot:schedule");
         var busy = await GetAsync(client, "/fhir/Slot?Schedule.actor:HealthcareService=LEEDS1&status=busy&start=ge2026-11-23&start=le2026-11-24");
         var both = await GetAsync(client, "/fhir/Slot?schedule=LEEDS1&status=free,busy&start=2026-11-24");
@@ -57,7 +60,7 @@ public sealed class BookingFhirTests
     {
         var response = await client.GetAsync(path);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{path}: {(int)response.StatusCode} {body}");
+        Assert.True(expected == response.StatusCode, $"{path}: {(int)response.StatusCode} {body} {string.Join("\n", s_logs.Value?.Lines.Where(l => l.Contains("Exception", StringComparison.Ordinal)).Take(1) ?? [])}");
         return JsonNode.Parse(body)!;
     }
 }
