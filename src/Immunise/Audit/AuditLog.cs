@@ -365,14 +365,14 @@ public sealed class AuditLog : IAsyncDisposable
             FROM audit_events WHERE nhs_number = @nhs ORDER BY occurred_at DESC, id DESC LIMIT @limit
             """,
             new { nhs = nhsNumber.Value, limit }, cancellationToken: cancellationToken));
-        return rows.Select(r => new AuditEvent(r.Id, r.OccurredAt, r.ActorType, r.ActorId, r.Action, r.NhsNumber, r.ResourceType,
-            r.ResourceId, r.Purpose, r.CorrelationId)).ToList();
+        return rows.Select(r => r.ToEvent()).ToList();
     }
 
     private static string? Truncate(string? value, int length) =>
         value is null ? null : value.Length <= length ? value : value[..length];
 
-    private sealed class AuditRow
+    /// <summary>An audit line as read by Dapper (a class: with no rows SQLite cannot type a record's constructor).</summary>
+    internal sealed class AuditRow
     {
         public long Id { get; set; }
         public DateTimeOffset OccurredAt { get; set; }
@@ -384,5 +384,7 @@ public sealed class AuditLog : IAsyncDisposable
         public string? ResourceId { get; set; }
         public string? Purpose { get; set; }
         public string? CorrelationId { get; set; }
+
+        public AuditEvent ToEvent() => new(Id, OccurredAt, ActorType, ActorId, Action, NhsNumber, ResourceType, ResourceId, Purpose, CorrelationId);
     }
 }

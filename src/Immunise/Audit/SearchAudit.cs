@@ -43,7 +43,7 @@ public sealed class SearchAudit(Database database)
 
         var (sql, parameters) = built.Value;
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).ToList();
+        var rows = (await connection.QueryAsync<AuditLog.AuditRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).ToList();
         var limit = Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit);
         var page = rows.Take(limit).Select(r => r.ToEvent()).ToList();
         return new AuditPage(page, rows.Count > limit ? page[^1].Id : null);
@@ -63,7 +63,7 @@ public sealed class SearchAudit(Database database)
         long count = 0;
         await using var connection = await database.OpenSessionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        var parser = reader.GetRowParser<Row>();
+        var parser = reader.GetRowParser<AuditLog.AuditRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var e = parser(reader).ToEvent();
@@ -155,21 +155,5 @@ public sealed class SearchAudit(Database database)
     {
         var trimmed = value?.Trim();
         return string.IsNullOrEmpty(trimmed) ? null : trimmed.Length <= 200 ? trimmed : trimmed[..200];
-    }
-
-    private sealed class Row
-    {
-        public long Id { get; set; }
-        public DateTimeOffset OccurredAt { get; set; }
-        public string ActorType { get; set; } = "";
-        public string ActorId { get; set; } = "";
-        public string Action { get; set; } = "";
-        public string? NhsNumber { get; set; }
-        public string? ResourceType { get; set; }
-        public string? ResourceId { get; set; }
-        public string? Purpose { get; set; }
-        public string? CorrelationId { get; set; }
-
-        public AuditEvent ToEvent() => new(Id, OccurredAt, ActorType, ActorId, Action, NhsNumber, ResourceType, ResourceId, Purpose, CorrelationId);
     }
 }
