@@ -32,6 +32,7 @@ public sealed class AppointmentReminders(Database database, NotificationOptions 
                     SELECT b.id
                     FROM bookings b JOIN slots sl ON sl.id = b.slot_id
                     WHERE b.status = 'booked' AND sl.starts_at > @now AND sl.starts_at <= @horizon AND {bookedInTime}
+                      AND (b.mobile IS NOT NULL OR b.email IS NOT NULL) -- reminders go by text or email only: no contact, nothing to write
                       AND NOT EXISTS (SELECT 1 FROM notification_messages m
                                       WHERE m.dedupe_key IN ('booking:' || b.id || ':' || @key || ':sms', 'booking:' || b.id || ':' || @key || ':email',
                                                              'booking:' || b.id || ':' || @key || ':letter'))

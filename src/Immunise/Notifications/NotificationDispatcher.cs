@@ -75,7 +75,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         var perSecond = Math.Max(1, options.RatePerMinute / 60);
         _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(1, options.RatePerMinute / 60),
+            TokenLimit = perSecond,
             TokensPerPeriod = perSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = int.MaxValue,
