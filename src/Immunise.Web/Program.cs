@@ -7,6 +7,7 @@ using Immunise.Notifications;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Seeding;
+using Immunise.SiteDay;
 using Immunise.Sites;
 using Immunise.Stock;
 using Immunise.Storage;
@@ -111,6 +112,17 @@ builder.Services.AddSingleton<DataProtectionKeys>();
 builder.Services.AddDataProtection().SetApplicationName("Immunise");
 builder.Services.AddOptions<KeyManagementOptions>().Configure<DataProtectionKeys>((o, keys) => o.XmlRepository = keys);
 
+// The site's day (SiteDay/): the appointment list, check-in, vaccinations recorded (with stock and the register in one
+// transaction), "not vaccinated", walk-ins; appointments left open when a site's day ends become did-not-attend in the background.
+builder.Services.AddSingleton<GetSiteDay>();
+builder.Services.AddSingleton<CheckIn>();
+builder.Services.AddSingleton<VaccinationPlanner>();
+builder.Services.AddSingleton<RecordSiteVaccination>();
+builder.Services.AddSingleton<RecordNotVaccinated>();
+builder.Services.AddSingleton<MarkDidNotAttend>();
+builder.Services.AddOptions<SiteDayOptions>().Bind(builder.Configuration.GetSection(SiteDayOptions.Section));
+builder.Services.AddHostedService<DidNotAttendWorker>();
+
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>().AddOperationTransformer<ApiKeySecurityTransformer>());
 // Pages declare who may see them: staff pages with [StaffAccess]; the public and citizen pages here.
@@ -161,6 +173,7 @@ app.MapSiteEndpoints();
 app.MapBookingEndpoints();
 app.MapBookingFhirEndpoints();
 app.MapStaffEndpoints();
+app.MapSiteDayEndpoints();
 
 app.Run();
 

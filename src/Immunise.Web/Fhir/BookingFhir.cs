@@ -151,7 +151,15 @@ public static class BookingFhir
 
     public static Appointment ToAppointment(Immunise.Booking.Appointment a) => new(
         "Appointment", a.Reference, new Meta(Profile: [AppointmentProfile]), [new Identifier(BookingReferenceSystem, a.Reference)],
-        a.Status switch { BookingStatus.Held => "pending", BookingStatus.Booked => "booked", _ => "cancelled" },
+        a.Status switch
+        {
+            BookingStatus.Held => "pending",
+            BookingStatus.Booked => "booked",
+            BookingStatus.CheckedIn => "checked-in",
+            BookingStatus.Vaccinated or BookingStatus.NotVaccinated => "fulfilled",
+            BookingStatus.DidNotAttend => "noshow",
+            _ => "cancelled",
+        },
         a.CancelReason is null ? null : new CodeableConcept(null, a.CancelReason),
         Services([a.Service]), $"{a.Programme} dose {a.DoseNumber.ToString(CultureInfo.InvariantCulture)}", a.StartsAt, a.EndsAt,
         [new FhirReference(Reference: $"Slot/{a.SlotId.ToString(CultureInfo.InvariantCulture)}")], a.CreatedAt,

@@ -43,6 +43,13 @@ public sealed class StartUpOptions
     [Range(1, 90)]
     public int SeedSiteDays { get; set; } = 28;
 
+    /// <summary>
+    /// Give the demo staff's site (<c>Staff:DemoSite</c>) a day to work through: the site (if missing), a session today, this many
+    /// flu appointments today and in-date stock (<see cref="Immunise.Seeding.SeedSiteDay"/>); 0 does nothing. Never set in production.
+    /// </summary>
+    [Range(0, 1_000)]
+    public int SeedSiteDay { get; set; }
+
     /// <summary>Print the start-up banner (URLs, database, demo key, example requests) to the console.</summary>
     public bool Banner { get; set; } = true;
 }
@@ -144,6 +151,13 @@ public static class StartUp
             }
         }
 
+        if (options.SeedSiteDay > 0 && !string.IsNullOrWhiteSpace(staffOptions.DemoSite))
+        {
+            var day = await new SeedSiteDay(database, services.GetRequiredService<Immunise.Stock.SiteStock>(), services.GetRequiredService<TimeProvider>())
+                .EnsureAsync(staffOptions.DemoSite, staffOptions.DemoRegion, options.SeedSiteDay, stopping);
+            StartUpLog.SiteDaySeeded(logger, staffOptions.DemoSite, day.SiteAdded, day.SessionAdded, day.Appointments, day.Batches);
+        }
+
         if (options.Banner)
         {
             var example = await FirstNhsNumberAsync(database, stopping);
@@ -210,6 +224,10 @@ public static class StartUp
             lines.Add("");
             lines.Add($"  Staff sign-in  {url}/staff/sign-in   (demo accounts; password for all: {demoPassword})");
             lines.AddRange(demoStaff.Select(a => $"    {a.Email,-40} {a.Grant.Describe()}"));
+            if (options.SeedSiteDay > 0)
+            {
+                lines.Add($"  Site's day     {url}/staff/sites/{demoStaff.First(a => a.Grant.Role == StaffRole.Receptionist).Grant.ScopeCode}/day   (receptionist checks in, clinician vaccinates)");
+            }
         }
 
         lines.Add("");

@@ -14,6 +14,18 @@ public static class BookingStatus
     public const string Booked = "booked";
     public const string Cancelled = "cancelled";
     public const string Expired = "expired";
+
+    /// <summary>The person has arrived at the site (still their active booking for the dose).</summary>
+    public const string CheckedIn = "checked-in";
+
+    /// <summary>Vaccinated at the appointment: the register holds the event.</summary>
+    public const string Vaccinated = "vaccinated";
+
+    /// <summary>Seen at the site but not vaccinated (a reason is recorded).</summary>
+    public const string NotVaccinated = "not-vaccinated";
+
+    /// <summary>Booked (or checked in) but nothing was recorded by the end of the site's day.</summary>
+    public const string DidNotAttend = "did-not-attend";
 }
 
 /// <summary>

@@ -46,10 +46,36 @@ public sealed partial class RecordVaccination(Database database, TimeProvider cl
             return invalid;
         }
 
-        var product = catalogue.FindProduct(draft!.ProductCode)!;
-        var disease = catalogue.DiseaseOf(product);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var recorded = await RecordAsync(connection, transaction, draft!, recordedBy, cancellationToken);
+        if (!recorded.Succeeded)
+        {
+            return recorded;
+        }
+
+        if (auditAs is not null)
+        {
+            await (audit ?? throw new InvalidOperationException("No audit log was given to record the audit line."))
+                .WriteAsync(connection, transaction, auditAs(recorded.Value!), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return recorded;
+    }
+
+    /// <summary>
+    /// Records a draft from <see cref="Validate"/> in the caller's transaction (which commits it, or rolls it back on a
+    /// failure: after a refused insert PostgreSQL accepts nothing more in it): the person is locked, the dose number derived
+    /// or checked against their history, and the event inserted. Used where recording is one step of a larger change (a
+    /// vaccination recorded at a site also takes the dose from stock and closes the appointment).
+    /// </summary>
+    public async Task<Result<VaccinationEvent>> RecordAsync(
+        DbConnection connection, DbTransaction transaction, VaccinationEvent draft, string recordedBy, CancellationToken cancellationToken = default)
+    {
+        var product = catalogue.FindProduct(draft.ProductCode)
+            ?? throw new ArgumentException("The draft's product is not in the catalogue: check it with Validate first.", nameof(draft));
+        var disease = catalogue.DiseaseOf(product);
 
         // Lock the person so that two recordings for one person are checked against each other's history.
         var person = await connection.QuerySingleOrDefaultAsync<PersonLife>(new CommandDefinition(
@@ -95,13 +121,6 @@ public sealed partial class RecordVaccination(Database database, TimeProvider cl
                 : Failure.Conflict("duplicate-vaccination", "This product is already recorded for this person on this day.");
         }
 
-        if (auditAs is not null)
-        {
-            await (audit ?? throw new InvalidOperationException("No audit log was given to record the audit line."))
-                .WriteAsync(connection, transaction, auditAs(recorded), cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
         return recorded;
     }
 

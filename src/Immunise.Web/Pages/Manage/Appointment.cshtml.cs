@@ -19,6 +19,10 @@ public sealed class AppointmentModel(ManageStateStore store, GetBooking bookings
         BookingStatus.Booked => "Booked",
         BookingStatus.Cancelled => "Cancelled",
         BookingStatus.Held => "Not confirmed",
+        BookingStatus.CheckedIn => "Checked in",
+        BookingStatus.Vaccinated => "Vaccinated",
+        BookingStatus.NotVaccinated => "Attended, not vaccinated",
+        BookingStatus.DidNotAttend => "Missed",
         _ => "Not booked",
     };
 

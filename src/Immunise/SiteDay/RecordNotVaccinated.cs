@@ -1,0 +1,78 @@
+using Dapper;
+using Immunise.Audit;
+using Immunise.Booking;
+using Immunise.Common;
+using Immunise.People;
+using Immunise.Records;
+using Immunise.Staff;
+using Immunise.Storage;
+
+namespace Immunise.SiteDay;
+
+/// <summary>
+/// Records that the person came to today's appointment but was not vaccinated, with a coded reason
+/// (<see cref="NotVaccinatedReasons"/>): booked or checked-in → not-vaccinated, the outcome stored and audited
+/// (<c>booking.not-vaccinated</c>) in one transaction. The same reason recorded again (a double submit) answers the
+/// appointment as it is; anything else on a closed appointment is <c>appointment-closed</c> (or <c>already-vaccinated</c>).
+/// </summary>
+public sealed class RecordNotVaccinated(Database database, AuditLog audit, TimeProvider clock)
+{
+    public async Task<Result<DayAppointment>> HandleAsync(string siteOdsCode, string? reference, string? reason, StaffMember by, CancellationToken cancellationToken = default)
+    {
+        if (!StaffRoles.TryParseOdsCode(siteOdsCode, out var site))
+        {
+            return SiteDayCodes.SiteNotFound;
+        }
+
+        if (!NotVaccinatedReasons.TryParse(reason, out var why))
+        {
+            return SiteDayCodes.InvalidReason;
+        }
+
+        var now = clock.GetUtcNow();
+        var today = London.Day(now);
+        return await Deadlocks.RetryAsync<Result<DayAppointment>>(async () =>
+        {
+            using var turn = await database.WriteTurnAsync(cancellationToken);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var found = await DayRows.ForActionAsync(connection, transaction, site, reference, today, cancellationToken);
+            if (!found.Succeeded)
+            {
+                return found.Failure!;
+            }
+
+            var row = found.Value!;
+            var closed = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE bookings SET status = 'not-vaccinated', closed_at = @now, closed_by = @by, updated_at = @now
+                WHERE id = @BookingId AND status IN ('booked', 'checked-in')
+                """,
+                new { row.BookingId, now, by = by.Id }, transaction, cancellationToken: cancellationToken));
+            if (closed == 0)
+            {
+                var current = (await DayRows.ByReferenceAsync(connection, transaction, row.Reference, cancellationToken))!;
+                return current.Status switch
+                {
+                    BookingStatus.NotVaccinated when current.NotVaccinatedReason == why => current.ToAppointment(),
+                    BookingStatus.Vaccinated => SiteDayCodes.AlreadyVaccinated,
+                    BookingStatus.Cancelled => SiteDayCodes.BookingCancelled,
+                    _ => SiteDayCodes.AppointmentClosed(current.Status),
+                };
+            }
+
+            var nhs = NhsNumber.FromStored(row.NhsNumber);
+            var outcomeId = await RecordSiteVaccination.InsertOutcomeAsync(connection, transaction, site, today, row.BookingId, nhs, row.Programme, null, null,
+                null, null, by, now, cancellationToken, reason: why);
+            if (outcomeId is null)
+            {
+                return SiteDayCodes.AppointmentClosed(BookingStatus.NotVaccinated);
+            }
+
+            await audit.WriteAsync(connection, transaction, new AuditEntry(by.Actor, "booking.not-vaccinated", nhs, "Booking", row.Reference,
+                $"site {site}, reason {why}"), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return row.ToAppointment() with { Status = BookingStatus.NotVaccinated, ClosedAt = now, ClosedBy = by.Id, NotVaccinatedReason = why };
+        });
+    }
+}
