@@ -46,7 +46,7 @@ public abstract class VaccinationFormPage(VaccineCatalogue catalogue, TimeProvid
 
     public StockStatus StatusOf(StockBatch batch) => StockRules.Status(batch, Today);
 
-    public string ProductName(string code) => catalogue.FindProduct(code)?.Name ?? code;
+    public string ProductName(string code) => catalogue.FindProduct(code)?.ShortName ?? code;
 
     /// <summary>The chosen batch's product and number: an id of one of the site's batches, else nothing (the use case then refuses it).</summary>
     protected async Task<(string? ProductCode, string? BatchNumber)> ChosenBatchAsync(SiteStock stock, CancellationToken cancellationToken)
