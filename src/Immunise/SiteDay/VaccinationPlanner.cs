@@ -126,7 +126,11 @@ public sealed class VaccinationPlanner(Database database, BookingCheck check, Si
             null, answer, band.Service);
     }
 
-    /// <summary>Finds a walk-in: <c>person-not-found</c>, or <c>several-people-match</c> when name and date of birth are not enough.</summary>
+    /// <summary>
+    /// Finds a walk-in: <c>person-not-found</c>, or <c>several-people-match</c> when name and date of birth are not enough. As
+    /// with <see cref="MatchPerson"/>, the register has no index on date of birth yet: a search by name reads everyone born on
+    /// the day, which is fine at demo scale; a national register needs that index (it would cost the bulk import some speed).
+    /// </summary>
     public async Task<Result<NhsNumber>> FindAsync(WalkInSearch search, RegisterOptions register, CancellationToken cancellationToken = default)
     {
         if (!string.IsNullOrWhiteSpace(search.NhsNumber))
