@@ -84,11 +84,13 @@ public sealed class EditSession(Database database, TimeProvider clock)
             await SessionRows.InsertSlotsAsync(connection, transaction, sessionId, session.SiteOdsCode, session.Date, plan.Value.Capacity, added, cancellationToken);
         }
 
+        // Kept slots whose capacity grows get it now, so bookings can be moved into them below; capacity that shrinks is set last,
+        // once the bookings that no longer fit have gone (booked may never exceed capacity, not even inside the transaction).
         foreach (var slot in newSlots.Where(s => byStart.ContainsKey(s.StartTime)))
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE slots SET starts_at = @StartsAt, ends_at = @EndsAt WHERE id = @id",
-                new { slot.StartsAt, slot.EndsAt, id = byStart[slot.StartTime].Id }, transaction, cancellationToken: cancellationToken));
+                "UPDATE slots SET starts_at = @StartsAt, ends_at = @EndsAt, capacity = CASE WHEN capacity < @capacity THEN @capacity ELSE capacity END WHERE id = @id",
+                new { slot.StartsAt, slot.EndsAt, capacity = plan.Value.Capacity, id = byStart[slot.StartTime].Id }, transaction, cancellationToken: cancellationToken));
         }
 
         var slotsNow = (await connection.QueryAsync<SlotState>(new CommandDefinition(
