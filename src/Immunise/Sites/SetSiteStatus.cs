@@ -48,7 +48,7 @@ public sealed class SetSiteStatus(Database database, TimeProvider clock, AuditLo
         if (changed)
         {
             await audit.WriteAsync(connection, transaction, new AuditEntry(actor, wanted == SiteRules.Offline ? "site.taken-offline" : "site.back-online",
-                ResourceType: "Site", ResourceId: ods, Purpose: $"{ahead} appointments booked from today"), cancellationToken);
+                ResourceType: "Site", ResourceId: ods, Purpose: $"confirmed appointments from today: {ahead}"), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -235,14 +235,27 @@ public static partial class SiteRules
     }
 
     /// <summary>
-    /// A UK telephone number as people write it (spaces, hyphens and brackets allowed): 0 then 9 or 10 digits, or +44 then 9
-    /// or 10 digits. Kept as written, trimmed, with runs of spaces made one.
+    /// A UK telephone number as people write it (spaces, hyphens and brackets allowed): 0 then 9 or 10 digits, or +44 (and an
+    /// optional trunk 0) then 9 or 10 digits. Kept as written, trimmed, with runs of spaces made one.
     /// </summary>
     public static bool TryParsePhone(string? input, out string phone)
     {
         phone = string.Join(' ', (input ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         var digits = PhoneSeparators().Replace(phone, "");
-        var national = digits.StartsWith("+44", StringComparison.Ordinal) ? digits[3..] : digits.StartsWith('0') ? digits[1..] : null;
+        string? national = null;
+        if (digits.StartsWith("+44", StringComparison.Ordinal))
+        {
+            national = digits[3..];
+            if (national.StartsWith('0'))
+            {
+                national = national[1..]; // +44 (0)113 …: the bracketed trunk 0 is common
+            }
+        }
+        else if (digits.StartsWith('0'))
+        {
+            national = digits[1..];
+        }
+
         return phone.Length <= 25 && national is { Length: 9 or 10 } && !national.StartsWith('0') && national.All(char.IsAsciiDigit);
     }
 

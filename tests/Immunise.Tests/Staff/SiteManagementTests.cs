@@ -153,7 +153,7 @@ public sealed class SiteManagementTests
         Assert.Equal("site-not-found", unknown.Failure?.Code);
         Assert.Equal((2, 1, 1L), await world.SlotCountsAsync(leeds[0]));
         var audited = await AuditAsync(world, "site.taken-offline");
-        Assert.Equal(("manager-1", "LEEDS1", "1 appointments booked from today"), Assert.Single(audited));
+        Assert.Equal(("manager-1", "LEEDS1", "confirmed appointments from today: 1"), Assert.Single(audited));
 
         var online = Ok(await setStatus.HandleAsync("LEEDS1", "online", actor));
         var heldNow = await world.Get<HoldSlot>().HandleAsync(new HoldSlotRequest(someoneElse, BookingWorld.Born1940, leeds[1], "COVID:18+"), "t");
@@ -206,6 +206,39 @@ public sealed class SiteManagementTests
         var during = Ok(await schedule.WeekAsync("LEEDS1", Monday));
 
         Assert.Equal(new DayFigures(Monday, 1, 12, 3, 0, 1, 6), during.Days[0]); // 09:30 (free after the cancellation), 09:40, 09:50: 2 each
+    }
+
+    [Theory]
+    [InlineData("0113 496 0000", true)]
+    [InlineData("01134960000", true)]
+    [InlineData("020 7946 0000", true)]
+    [InlineData("+44 113 496 0000", true)]
+    [InlineData("+44 (0)113 496-0000", true)]
+    [InlineData("07700 900123", true)]
+    [InlineData("12345", false)]
+    [InlineData("0113 496", false)]
+    [InlineData("00 44 113 496 0000", false)]
+    [InlineData("0113 496 0000 ext 2", false)]
+    [InlineData("call us", false)]
+    public void SitePhone_UkNumbersAsPeopleWriteThem(string phone, bool valid) => Assert.Equal(valid, SiteRules.TryParsePhone(phone, out _));
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task ImportSites_PhoneAndEmailColumns_StoredOrRejectedWithACode(DatabaseProvider provider)
+    {
+        await using var world = await BookingWorld.StartAsync(provider);
+        var csv = string.Join("\n",
+            "ods_code,name,type,address,postcode,services,phone,email",
+            "LEEDS9,Leeds Nine,gp-led,1 Street,LS1 4AP,COVID:18+,0113  496 0000,jabs@example.nhs.uk",
+            "LEEDS8,Leeds Eight,gp-led,1 Street,LS1 4AP,COVID:18+,not a phone,",
+            "LEEDS7,Leeds Seven,gp-led,1 Street,LS1 4AP,COVID:18+,,not-an-email",
+            "");
+
+        var summary = Ok(await new ImportSites(world.App.Database.Database, world.App.Clock, Vaccines.VaccineCatalogue.Default).ImportCsvAsync(new StringReader(csv)));
+        var site = (await world.Get<GetSites>().FindAsync("LEEDS9"))!;
+
+        Assert.Equal(1L, summary.Inserted);
+        Assert.Equal(("0113 496 0000", "jabs@example.nhs.uk"), (site.Phone, site.Email));
+        Assert.Equal(["invalid-phone", "invalid-email"], summary.Rejections.Select(r => r.Code));
     }
 
     private static (int, int, int, int, int) Figures(SessionFigures f) => (f.Capacity, f.Booked, f.Held, f.Cancelled, f.Remaining);

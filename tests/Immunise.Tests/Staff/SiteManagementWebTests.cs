@@ -232,7 +232,7 @@ public sealed partial class SiteManagementWebTests
         Assert.Equal("/staff/sites/LEEDS1?done=offline", offline.Headers.Location!.OriginalString);
         Assert.Contains("This site is offline", home, StringComparison.Ordinal);
         Assert.Equal("offline", (await world.Get<GetSites>().FindAsync("LEEDS1"))!.Status);
-        Assert.Equal((manager.Id, "LEEDS1", "2 appointments booked from today"), Assert.Single(await SiteManagementTests.AuditAsync(world, "site.taken-offline")));
+        Assert.Equal((manager.Id, "LEEDS1", "confirmed appointments from today: 2"), Assert.Single(await SiteManagementTests.AuditAsync(world, "site.taken-offline")));
         Assert.Contains("week of Monday 23 November 2026", week, StringComparison.Ordinal);
         // Monday: 1 session, 12 places, 2 booked, none held or cancelled, 10 free; the whole week the same.
         Assert.Equal(["1", "12", "2", "0", "0", "10"], RowCells(week, "Mon 23 Nov"));
