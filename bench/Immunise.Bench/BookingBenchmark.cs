@@ -45,7 +45,7 @@ public static class BookingBenchmark
         foreach (var kind in options.Databases)
         {
             var databaseOptions = await Databases.CreateAsync(kind, "bench_booking");
-            var blocks = options.Rounds * 2 + 1;
+            var blocks = options.Rounds * 3 + 1;
             var (key, slotRange, postcodes) = await PrepareAsync(databaseOptions, kind, blocks * PeoplePerBlock);
             await using var server = Host(databaseOptions);
             var address = server.Address;
@@ -53,6 +53,7 @@ public static class BookingBenchmark
             var duration = TimeSpan.FromSeconds(options.Seconds);
             var (bare, booking, search) = (new List<LoadResult>(), new List<LoadResult>(), new List<LoadResult>());
             var bookingsPerSecond = new List<double>();
+            var withMessages = new List<(LoadResult Result, double Bookings)>();
             var block = 0;
             for (var round = 1; round <= options.Rounds; round++)
             {
@@ -67,8 +68,13 @@ public static class BookingBenchmark
                 booking.Add(result);
                 bookingsPerSecond.Add(booked / result.Duration.TotalSeconds);
 
+                // The same with a mobile number and an email address: each confirmation writes two messages to the outbox.
+                (result, output) = await Wrk.RunScriptAsync("booking-messages", address, BookingScript(key, slotRange, block++ * PeoplePerBlock, withContact: true), options.Concurrency, TimeSpan.Zero, duration);
+                booked = long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"booked=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+                withMessages.Add((result, booked / result.Duration.TotalSeconds));
+
                 search.Add((await Wrk.RunScriptAsync("search", address, SearchScript(key, postcodes), options.Concurrency, warm, duration)).Result);
-                Workspace.Log($"{kind}: round {round}: bare {bare[^1].RequestsPerSecond:N0}/s, bookings {bookingsPerSecond[^1]:N0}/s ({booking[^1].RequestsPerSecond:N0} requests/s), search {search[^1].RequestsPerSecond:N0}/s p99 {search[^1].P99Ms:F1} ms");
+                Workspace.Log($"{kind}: round {round}: bare {bare[^1].RequestsPerSecond:N0}/s, bookings {bookingsPerSecond[^1]:N0}/s, with messages {withMessages[^1].Bookings:N0}/s ({booking[^1].RequestsPerSecond:N0} requests/s), search {search[^1].RequestsPerSecond:N0}/s p99 {search[^1].P99Ms:F1} ms");
             }
 
             var bareMedian = LookupBenchmark.Median(bare);
@@ -81,12 +87,16 @@ public static class BookingBenchmark
                 $"| {kind} | **booking** (`POST …/holds` + `POST …/confirm`), bookings | **{bookingMedian:N0}** | {bookingRound.P50Ms:F2} | {bookingRound.P99Ms:F2} | {bookingRound.Errors} | **{ratio:P0}** | ≥ 50%: {(ratio >= 0.5 ? "met" : "NOT met")} |"));
             report.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {kind} | (the same run as HTTP requests: hold or confirm) | {bookingRound.RequestsPerSecond:N0} | | | | {bookingRound.RequestsPerSecond / bareMedian.RequestsPerSecond:P0} | |"));
+            var messagesMedian = withMessages.OrderBy(m => m.Bookings).ElementAt(withMessages.Count / 2);
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {kind} | booking with a mobile and an email (**two messages into the outbox** in the confirm's transaction), bookings | **{messagesMedian.Bookings:N0}** | {messagesMedian.Result.P50Ms:F2} | {messagesMedian.Result.P99Ms:F2} | {messagesMedian.Result.Errors} | {messagesMedian.Bookings / bareMedian.RequestsPerSecond:P0} (outbox cost: {1 - (messagesMedian.Bookings / bookingMedian):P0} of bookings/s) | |"));
             var searchMedian = LookupBenchmark.Median(search);
             report.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {kind} | site search near a postcode (`POST /api/v1/sites/search`, {Sites:N0} sites) | {searchMedian.RequestsPerSecond:N0} | {searchMedian.P50Ms:F2} | {searchMedian.P99Ms:F2} | {searchMedian.Errors} | {searchMedian.RequestsPerSecond / bareMedian.RequestsPerSecond:P0} | |"));
             rounds.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"- {kind}: bare {string.Join(" / ", bare.Select(r => r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}; "
                 + $"bookings {string.Join(" / ", bookingsPerSecond.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}; "
+                + $"with messages {string.Join(" / ", withMessages.Select(r => r.Bookings.ToString("N0", CultureInfo.InvariantCulture)))}; "
                 + $"search {string.Join(" / ", search.Select(r => r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}"));
             checks.AppendLine(await CheckAsync(databaseOptions, kind));
         }
@@ -214,8 +224,10 @@ public static class BookingBenchmark
     /// Each wrk thread books for its own people (block offset + thread id + threads × n), one hold at a random slot, then its
     /// confirm as the thread's next request; counts confirmed bookings.
     /// </summary>
-    private static string BookingScript(string key, (long First, long Last) slots, int offset) =>
-        $$"""
+    private static string BookingScript(string key, (long First, long Last) slots, int offset, bool withContact = false)
+    {
+        var contact = withContact ? ",\"mobile\":\"07700900123\",\"email\":\"bench@example.com\"" : "";
+        return $$"""
         local threads = {}
         local next_id = 0
         function setup(thread)
@@ -243,7 +255,7 @@ public static class BookingBenchmark
         request = function()
           if #pending > 0 then
             local hold = table.remove(pending, 1)
-            return wrk.format("POST", "/api/v1/bookings/confirm", headers, '{"holdId":"' .. hold .. '"}')
+            return wrk.format("POST", "/api/v1/bookings/confirm", headers, '{"holdId":"' .. hold .. '"{{contact}}' .. '}')
           end
           local number = nil
           while number == nil do
@@ -273,6 +285,7 @@ public static class BookingBenchmark
           io.write(string.format("booked=%d refused=%d\n", total, refusals))
         end
         """;
+    }
 
     private static string SearchScript(string key, IReadOnlyList<string> postcodes) =>
         $$"""

@@ -250,7 +250,7 @@ public static class Cli
         import.Subcommands.Add(ImportFileCommand("postcodes", "Upsert a postcode directory (ONS Postcode Directory format or postcode,latitude,longitude,…)", output, error,
             (database, reader, file, rejects, progress, cancellationToken) =>
                 new ImportPostcodes(database).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
-        import.Subcommands.Add(ImportFileCommand("sites", "Create or update vaccination sites by ODS code (ods_code,name,type,address,postcode,services; accessibility,information,products,status)", output, error,
+        import.Subcommands.Add(ImportFileCommand("sites", "Create or update vaccination sites by ODS code (ods_code,name,type,address,postcode,services; accessibility,information,products,status,phone,email)", output, error,
             (database, reader, _, rejects, progress, cancellationToken) =>
                 new ImportSites(database, TimeProvider.System, VaccineCatalogue.Default).ImportCsvAsync(reader, rejects, progress, cancellationToken)));
         import.Subcommands.Add(EligibilityCommands.ImportEligibilityData(OpenMigratedAsync, p => p.GetValue(s_json), output, error));

@@ -87,6 +87,10 @@ builder.Services.AddSingleton<ReleaseExpiredHolds>();
 builder.Services.AddOptions<BookingOptions>().Bind(builder.Configuration.GetSection(BookingOptions.Section));
 builder.Services.AddHostedService<HoldReleaser>();
 
+// Site management (Pages/Staff/Sites): a site's status, and its sessions, templates and week's figures as site managers read them.
+builder.Services.AddSingleton<SetSiteStatus>();
+builder.Services.AddSingleton<SiteSchedule>();
+
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ErrorHandler>();

@@ -12,18 +12,18 @@ namespace Immunise.Web.Api;
 
 public sealed record SiteBody(
     string? OdsCode, string? Name, string? Type, string? Address, string? Postcode, IReadOnlyList<string>? Accessibility,
-    string? Information, IReadOnlyList<string>? Services, IReadOnlyList<string>? Products, string? Status)
+    string? Information, IReadOnlyList<string>? Services, IReadOnlyList<string>? Products, string? Status, string? Phone = null, string? Email = null)
 {
-    public SiteDetails ToDetails() => new(OdsCode, Name, Type, Address, Postcode, Accessibility, Information, Services, Products, Status);
+    public SiteDetails ToDetails() => new(OdsCode, Name, Type, Address, Postcode, Accessibility, Information, Services, Products, Status, Phone, Email);
 }
 
 public sealed record SiteResponse(
     string OdsCode, string Name, string Type, string Address, string Postcode, double Latitude, double Longitude,
     string? RegionOdsCode, string? IcbOdsCode, IReadOnlyList<string> Accessibility, string? Information,
-    IReadOnlyList<string> Services, IReadOnlyList<string> Products, string Status, DateTimeOffset UpdatedAt)
+    IReadOnlyList<string> Services, IReadOnlyList<string> Products, string Status, DateTimeOffset UpdatedAt, string? Phone, string? Email)
 {
     public static SiteResponse From(Site s) => new(s.OdsCode, s.Name, s.Type, s.Address, s.Postcode, s.Latitude, s.Longitude,
-        s.RegionOdsCode, s.IcbOdsCode, s.Accessibility, s.Information, s.Services, s.Products, s.Status, s.UpdatedAt);
+        s.RegionOdsCode, s.IcbOdsCode, s.Accessibility, s.Information, s.Services, s.Products, s.Status, s.UpdatedAt, s.Phone, s.Email);
 }
 
 public sealed record SitePageResponse(int Page, int PageSize, long Total, IReadOnlyList<SiteResponse> Sites);

@@ -1,4 +1,5 @@
 using Immunise.Access;
+using Immunise.Audit;
 using Immunise.Availability;
 using Immunise.Common;
 using Immunise.Sites;
@@ -97,9 +98,10 @@ public static class SiteEndpoints
             : Problems.From(result.Failure!);
     }
 
-    public static async Task<Results<Ok<SiteResponse>, ProblemHttpResult>> UpdateAsync(string odsCode, SiteBody body, SaveSite save, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<SiteResponse>, ProblemHttpResult>> UpdateAsync(
+        string odsCode, SiteBody body, HttpContext context, SaveSite save, CancellationToken cancellationToken)
     {
-        var result = await save.UpdateAsync(odsCode, body.ToDetails(), cancellationToken);
+        var result = await save.UpdateAsync(odsCode, body.ToDetails(), Actor.ApiKey(context.User.KeyName()), cancellationToken);
         return result.Succeeded ? TypedResults.Ok(SiteResponse.From(result.Value!)) : Problems.From(result.Failure!);
     }
 

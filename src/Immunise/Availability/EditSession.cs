@@ -11,10 +11,21 @@ namespace Immunise.Availability;
 /// keep their start time keep their bookings up to the new capacity; the bookings that no longer fit are re-fitted into the
 /// new slot covering their old start time where there is room, else cancelled, and each affected citizen gets a notification
 /// intent (<see cref="Displacement"/>) — all in one transaction, with the session's slots locked so no hold slips in between.
+/// The new times must not overlap another active session of the site that day (<c>session-overlaps</c>).
 /// </summary>
 public sealed class EditSession(Database database, TimeProvider clock)
 {
-    public async Task<Result<SessionChange>> HandleAsync(string sessionId, SessionDetails details, CancellationToken cancellationToken = default)
+    public Task<Result<SessionChange>> HandleAsync(string sessionId, SessionDetails details, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, details, commit: true, cancellationToken);
+
+    /// <summary>
+    /// What the change would do, without doing it: the same work in a transaction that is rolled back (no booking moved or
+    /// cancelled, no message written). For a page to say "this will move 2 appointments and cancel 1" before it is confirmed.
+    /// </summary>
+    public Task<Result<SessionChange>> PreviewAsync(string sessionId, SessionDetails details, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, details, commit: false, cancellationToken);
+
+    private async Task<Result<SessionChange>> RunAsync(string sessionId, SessionDetails details, bool commit, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         using var turn = await database.WriteTurnAsync(cancellationToken);
@@ -42,10 +53,16 @@ public sealed class EditSession(Database database, TimeProvider clock)
             return plan.Failure!;
         }
 
-        var site = await PublishSessions.SiteServicesAsync(connection, transaction, session.SiteOdsCode, cancellationToken);
+        var site = await PublishSessions.SiteServicesAsync(connection, transaction, session.SiteOdsCode, cancellationToken, lockSite: database.Dialect.IsPostgres);
         if (PublishSessions.Unoffered(plan.Value!.Services, site.Value!.Services) is { } unoffered)
         {
             return unoffered;
+        }
+
+        var sameDay = await SessionRows.ActiveTimesAsync(connection, transaction, session.SiteOdsCode, session.Date, session.Date, cancellationToken);
+        if (SessionRules.FirstOverlap([plan.Value], sameDay, except: sessionId) is { } overlap)
+        {
+            return SessionRules.Overlaps(overlap);
         }
 
         var newSlots = plan.Value.Slots();
@@ -67,11 +84,13 @@ public sealed class EditSession(Database database, TimeProvider clock)
             await SessionRows.InsertSlotsAsync(connection, transaction, sessionId, session.SiteOdsCode, session.Date, plan.Value.Capacity, added, cancellationToken);
         }
 
+        // Kept slots whose capacity grows get it now, so bookings can be moved into them below; capacity that shrinks is set last,
+        // once the bookings that no longer fit have gone (booked may never exceed capacity, not even inside the transaction).
         foreach (var slot in newSlots.Where(s => byStart.ContainsKey(s.StartTime)))
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE slots SET starts_at = @StartsAt, ends_at = @EndsAt WHERE id = @id",
-                new { slot.StartsAt, slot.EndsAt, id = byStart[slot.StartTime].Id }, transaction, cancellationToken: cancellationToken));
+                "UPDATE slots SET starts_at = @StartsAt, ends_at = @EndsAt, capacity = CASE WHEN capacity < @capacity THEN @capacity ELSE capacity END WHERE id = @id",
+                new { slot.StartsAt, slot.EndsAt, capacity = plan.Value.Capacity, id = byStart[slot.StartTime].Id }, transaction, cancellationToken: cancellationToken));
         }
 
         var slotsNow = (await connection.QueryAsync<SlotState>(new CommandDefinition(
@@ -113,7 +132,15 @@ public sealed class EditSession(Database database, TimeProvider clock)
         }
 
         var changed = await SessionRows.FindAsync(connection, transaction, sessionId, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        if (commit)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            await transaction.RollbackAsync(cancellationToken);
+        }
+
         return new SessionChange([changed!], displaced);
     }
 

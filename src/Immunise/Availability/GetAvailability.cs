@@ -21,7 +21,7 @@ public sealed record SiteAvailability(string SiteOdsCode, DateOnly From, DateOnl
 /// <summary>
 /// Availability by day and by slot: only slots that have not started, of sessions that are not cancelled, offering the
 /// service asked about; a slot's free places are its capacity less its held and booked places. Days without such slots are
-/// left out.
+/// left out. An offline site has no availability (no days).
 /// </summary>
 public sealed class GetAvailability(Database database, TimeProvider clock)
 {
@@ -58,10 +58,16 @@ public sealed class GetAvailability(Database database, TimeProvider clock)
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM sites WHERE ods_code = @site", new { site }, cancellationToken: cancellationToken)) == 0)
+        var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT status FROM sites WHERE ods_code = @site", new { site }, cancellationToken: cancellationToken));
+        if (status is null)
         {
             return SaveSite.NotFound;
+        }
+
+        if (status != SiteRules.Online)
+        {
+            return new SiteAvailability(site, from, to, []);
         }
 
         var rows = await connection.QueryAsync<SlotRow>(new CommandDefinition(

@@ -18,7 +18,10 @@ public sealed record AppliedTemplate(string TemplateId, DateOnly From, DateOnly 
 
 /// <summary>
 /// Publishes availability at a site: one session, or a weekly template applied over a date range. Every slot is
-/// materialised as a row (<c>slots</c>) with its capacity and a <c>booked</c> counter. The site must offer each service.
+/// materialised as a row (<c>slots</c>) with its capacity and a <c>booked</c> counter. The site must offer each service, and
+/// a new session must not overlap an active session of the site on the same day (<c>session-overlaps</c>; sessions that
+/// only touch, one ending when the other starts, do not overlap). The check and the insert run with the site's row locked
+/// (PostgreSQL; on SQLite the one writer), so two overlapping sessions published at once cannot both be stored.
 /// </summary>
 public sealed class PublishSessions(Database database, TimeProvider clock)
 {
@@ -36,7 +39,7 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
         using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken);
+        var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken, lockSite: database.Dialect.IsPostgres);
         if (!site.Succeeded)
         {
             return site.Failure!;
@@ -45,6 +48,12 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
         if (Unoffered(plan.Value!.Services, site.Value!.Services) is { } failure)
         {
             return failure;
+        }
+
+        var existing = await SessionRows.ActiveTimesAsync(connection, transaction, site.Value.OdsCode, plan.Value.Date, plan.Value.Date, cancellationToken);
+        if (SessionRules.FirstOverlap([plan.Value], existing) is { } overlap)
+        {
+            return SessionRules.Overlaps(overlap);
         }
 
         var id = SessionRows.NewId();
@@ -125,10 +134,16 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
             }
         }
 
+        if (SessionRules.FirstOverlapWithin(plans) is { } clash)
+        {
+            return Failure.Invalid("sessions-overlap",
+                $"Two of the template's sessions overlap on {clash.Date:dddd} ({clash.From}–{clash.Until}): change the times or the days.", "sessions");
+        }
+
         using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken);
+        var site = await SiteServicesAsync(connection, transaction, siteOdsCode, cancellationToken, lockSite: database.Dialect.IsPostgres);
         if (!site.Succeeded)
         {
             return site.Failure!;
@@ -137,6 +152,12 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
         if (Unoffered(plans.SelectMany(p => p.Services).Distinct(), site.Value!.Services) is { } failure)
         {
             return failure;
+        }
+
+        var existing = await SessionRows.ActiveTimesAsync(connection, transaction, site.Value.OdsCode, effectiveFrom, to, cancellationToken);
+        if (SessionRules.FirstOverlap(plans, existing) is { } overlap)
+        {
+            return SessionRules.Overlaps(overlap);
         }
 
         var now = clock.GetUtcNow();
@@ -168,7 +189,12 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
 
     internal sealed record SiteServices(string OdsCode, IReadOnlyList<string> Services);
 
-    internal static async Task<Result<SiteServices>> SiteServicesAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string siteOdsCode, CancellationToken cancellationToken)
+    /// <summary>
+    /// The site's services. <paramref name="lockSite"/> (PostgreSQL): lock the site's row until the transaction ends, so that
+    /// changes to its sessions that must not overlap take turns (the lock does not block holds, nor the foreign keys of new sessions).
+    /// </summary>
+    internal static async Task<Result<SiteServices>> SiteServicesAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string siteOdsCode, CancellationToken cancellationToken, bool lockSite = false)
     {
         if (!SiteRules.TryParseOdsCode(siteOdsCode, out var ods))
         {
@@ -176,7 +202,7 @@ public sealed class PublishSessions(Database database, TimeProvider clock)
         }
 
         var services = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT services FROM sites WHERE ods_code = @ods", new { ods }, transaction, cancellationToken: cancellationToken));
+            $"SELECT services FROM sites WHERE ods_code = @ods{(lockSite ? " FOR NO KEY UPDATE" : "")}", new { ods }, transaction, cancellationToken: cancellationToken));
         return services is null ? SaveSite.NotFound : new SiteServices(ods, SiteRules.Split(services));
     }
 

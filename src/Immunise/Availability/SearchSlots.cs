@@ -15,7 +15,10 @@ public sealed record SlotView(long Id, string SiteOdsCode, string SiteName, Date
     public bool IsFree => Booked < Capacity;
 }
 
-/// <summary>Slots by site, start range and status (the FHIR <c>/Slot</c> search): at most 31 days and 5,000 slots at a time.</summary>
+/// <summary>
+/// Slots by site, start range and status (the FHIR <c>/Slot</c> search): at most 31 days and 5,000 slots at a time. An
+/// offline site has none.
+/// </summary>
 public sealed class SearchSlots(Database database)
 {
     public const int MaxDays = 31;
@@ -44,7 +47,7 @@ public sealed class SearchSlots(Database database)
             SELECT sl.id, sl.site_ods_code, st.name AS site_name, sl.slot_date, sl.start_time, sl.starts_at, sl.ends_at, sl.capacity, sl.booked, se.services
             FROM slots sl JOIN sessions se ON se.id = sl.session_id JOIN sites st ON st.ods_code = sl.site_ods_code
             WHERE sl.site_ods_code = @site AND sl.slot_date >= @fromDay AND sl.slot_date <= @toDay
-              AND sl.starts_at >= @from AND sl.starts_at <= @to AND sl.capacity > 0 AND se.status = 'active'
+              AND sl.starts_at >= @from AND sl.starts_at <= @to AND sl.capacity > 0 AND se.status = 'active' AND st.status = 'online'
               AND ((@free = 1 AND sl.booked < sl.capacity) OR (@busy = 1 AND sl.booked >= sl.capacity))
             ORDER BY sl.starts_at, sl.id
             LIMIT @limit

@@ -59,6 +59,9 @@ public sealed record SessionPlan(DateOnly Date, TimeOnly From, TimeOnly Until, i
     }
 }
 
+/// <summary>When an active session runs: its id, day and Europe/London times (<c>HH:mm</c>).</summary>
+public sealed record SessionTimes(string Id, DateOnly Date, string From, string Until);
+
 /// <summary>The rules a session must keep (pure).</summary>
 public static class SessionRules
 {
@@ -80,6 +83,49 @@ public static class SessionRules
         var local = date.ToDateTime(time, DateTimeKind.Unspecified);
         return new DateTimeOffset(local, London.Zone.GetUtcOffset(local)).ToUniversalTime();
     }
+
+    /// <summary>Whether two time ranges of one day share a moment (one ending when the other starts is no overlap).</summary>
+    public static bool Overlap(string aFrom, string aUntil, string bFrom, string bUntil) =>
+        string.CompareOrdinal(aFrom, bUntil) < 0 && string.CompareOrdinal(bFrom, aUntil) < 0;
+
+    /// <summary>The first of <paramref name="existing"/> (other than <paramref name="except"/>) that a plan overlaps, or null.</summary>
+    public static SessionTimes? FirstOverlap(IEnumerable<SessionPlan> plans, IReadOnlyList<SessionTimes> existing, string? except = null)
+    {
+        foreach (var plan in plans)
+        {
+            var clash = existing.FirstOrDefault(e => e.Id != except && e.Date == plan.Date && Overlap(plan.FromText, plan.UntilText, e.From, e.Until));
+            if (clash is not null)
+            {
+                return clash;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first plan that overlaps an earlier plan of the same list, or null (a template's own sessions).</summary>
+    public static SessionPlan? FirstOverlapWithin(IReadOnlyList<SessionPlan> plans)
+    {
+        for (var i = 1; i < plans.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (plans[i].Date == plans[j].Date && Overlap(plans[i].FromText, plans[i].UntilText, plans[j].FromText, plans[j].UntilText))
+                {
+                    return plans[i];
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The failure when a session would overlap <paramref name="existing"/> (409 <c>session-overlaps</c>).</summary>
+    public static Failure Overlaps(SessionTimes existing) => Failure.Conflict(
+        "session-overlaps",
+        $"The site already has a session on {existing.Date.ToString("d MMMM yyyy", CultureInfo.InvariantCulture)} from {existing.From} to {existing.Until}. "
+        + "Sessions at a site cannot overlap: change that session, or choose other times.",
+        "from");
 
     public static Result<SessionPlan> Validate(SessionDetails details, DateOnly today)
     {

@@ -67,6 +67,24 @@ internal static class SessionRows
             $"SELECT {SessionColumns} FROM sessions s WHERE s.site_ods_code = @site AND s.session_date >= @from AND s.session_date <= @to ORDER BY s.session_date, s.start_time, s.id",
             new { site, from, to }, cancellationToken: cancellationToken))).Select(r => r.ToSession()).ToList();
 
+    /// <summary>The active sessions of a site from <paramref name="from"/> to <paramref name="to"/> (inclusive), for the overlap check.</summary>
+    public static async Task<IReadOnlyList<SessionTimes>> ActiveTimesAsync(DbConnection connection, DbTransaction transaction, string site, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<TimesRow>(new CommandDefinition(
+            """
+            SELECT id, session_date, start_time, end_time FROM sessions
+            WHERE site_ods_code = @site AND session_date >= @from AND session_date <= @to AND status = 'active'
+            """,
+            new { site, from, to }, transaction, cancellationToken: cancellationToken)))
+        .Select(r => new SessionTimes(r.Id, r.SessionDate, r.StartTime, r.EndTime)).ToList();
+
+    private sealed class TimesRow
+    {
+        public string Id { get; set; } = "";
+        public DateOnly SessionDate { get; set; }
+        public string StartTime { get; set; } = "";
+        public string EndTime { get; set; } = "";
+    }
+
     public sealed class Row
     {
         public string Id { get; set; } = "";

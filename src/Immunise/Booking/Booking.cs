@@ -75,6 +75,9 @@ public static class BookingCodes
     public static readonly Failure SlotUnavailable =
         Failure.Conflict("slot-unavailable", "The slot's session has been cancelled or shortened; choose another time.", "slotId");
 
+    public static readonly Failure SiteOffline =
+        Failure.Conflict("site-offline", "The site is not taking bookings at the moment; choose another site.", "slotId");
+
     public static readonly Failure SlotFull = Failure.Conflict("slot-full", "Every place in this slot has been taken; choose another time.", "slotId");
 
     public static readonly Failure AlreadyBooked =

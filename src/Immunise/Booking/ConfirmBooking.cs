@@ -62,6 +62,13 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
             return recheck.Failure!;
         }
 
+        // What the confirmation message says is read before the write turn, so that SQLite's one writer waits less.
+        BookingMessages.Facts? facts;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            facts = await BookingMessages.ReadAsync(connection, null, holdId, cancellationToken);
+        }
+
         using (await database.WriteTurnAsync(cancellationToken))
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
@@ -79,7 +86,13 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
                 return current?.Status == BookingStatus.Booked ? current.ToAppointment() : BookingCodes.HoldExpired;
             }
 
-            await BookingMessages.EnqueueAsync(connection, transaction, holdId, MessageTemplates.BookingConfirmation, "confirmed", now, cancellationToken);
+            if (facts is not null)
+            {
+                facts.Mobile = contact.Value.Mobile;
+                facts.Email = contact.Value.Email;
+                await BookingMessages.WriteAsync(connection, transaction, facts, holdId, MessageTemplates.BookingConfirmation, "confirmed", now, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return row.ToAppointment() with
             {

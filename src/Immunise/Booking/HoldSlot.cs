@@ -25,7 +25,7 @@ public sealed record HoldSlotRequest(
 
 /// <summary>
 /// Places a provisional hold (5 minutes) on one place in a slot. Checks, in order: the person (NHS number + date of birth);
-/// the slot (exists, not started, its session active and offering the service); the service suits the person's age on the
+/// the slot (exists, not started, its session active, its site online, and offering the service); the service suits the person's age on the
 /// day; the booking check (eligibility on the day, the next dose and its window; see <see cref="BookingCheck"/>); a product
 /// the site stocks. Then, in one transaction, the person's own earlier hold for the same dose is released, the place is
 /// claimed with one conditional UPDATE (never past capacity; holds that have lapsed in the slot are swept first when it
@@ -60,6 +60,11 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         if (slot.SessionStatus != "active" || slot.Capacity == 0)
         {
             return BookingCodes.SlotUnavailable;
+        }
+
+        if (slot.SiteStatus != Sites.SiteRules.Online)
+        {
+            return BookingCodes.SiteOffline;
         }
 
         if (!slot.OffersService)
@@ -258,6 +263,9 @@ internal sealed class SlotFacts
     public DateTimeOffset StartsAt { get; set; }
     public int Capacity { get; set; }
     public string SessionStatus { get; set; } = "";
+
+    /// <summary>The site's status: <c>online</c>, or <c>offline</c> (it takes no new holds or moves; its bookings stay).</summary>
+    public string SiteStatus { get; set; } = "";
     public string SiteProducts { get; set; } = "";
     public bool OffersService { get; set; }
     public string StartTime { get; set; } = "";
@@ -283,7 +291,7 @@ internal sealed class SlotFacts
         return await connection.QuerySingleOrDefaultAsync<SlotFacts>(new CommandDefinition(
             """
             SELECT sl.id AS slot_id, sl.site_ods_code, sl.slot_date AS date, sl.start_time, sl.starts_at, sl.ends_at, sl.capacity,
-                se.status AS session_status, st.products AS site_products, st.name AS site_name, st.address AS site_address,
+                se.status AS session_status, st.status AS site_status, st.products AS site_products, st.name AS site_name, st.address AS site_address,
                 st.postcode AS site_postcode,
                 CASE WHEN EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
                     THEN 1 ELSE 0 END AS offers_service,

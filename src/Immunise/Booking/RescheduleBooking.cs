@@ -61,6 +61,11 @@ public sealed class RescheduleBooking(Database database, BookingCheck check, Vac
             return BookingCodes.SlotUnavailable;
         }
 
+        if (slot.SiteStatus != Sites.SiteRules.Online)
+        {
+            return BookingCodes.SiteOffline;
+        }
+
         if (!slot.OffersService)
         {
             return BookingCodes.ServiceNotOffered(row.Service);

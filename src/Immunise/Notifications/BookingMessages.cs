@@ -18,20 +18,26 @@ public static class BookingMessages
     /// <summary>Writes the messages for <paramref name="template"/> about the booking; <paramref name="eventKey"/> names the event (e.g. <c>confirmed</c>).</summary>
     public static async Task<int> EnqueueAsync(
         DbConnection connection, DbTransaction transaction, string bookingId, string template, string eventKey, DateTimeOffset now,
-        CancellationToken cancellationToken = default)
-    {
-        var b = await connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(
+        CancellationToken cancellationToken = default) =>
+        await ReadAsync(connection, transaction, bookingId, cancellationToken) is { } facts
+            ? await WriteAsync(connection, transaction, facts, bookingId, template, eventKey, now, cancellationToken)
+            : 0;
+
+    /// <summary>What the booking's messages say and where they go, read ahead (e.g. before taking SQLite's write turn).</summary>
+    public static Task<Facts?> ReadAsync(DbConnection connection, DbTransaction? transaction, string bookingId, CancellationToken cancellationToken = default) =>
+        connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(
             """
             SELECT b.reference, b.nhs_number, b.programme, b.mobile, b.email, sl.starts_at, st.name AS site_name, st.address AS site_address,
                    st.postcode AS site_postcode, st.accessibility, st.information, p.given_name, p.family_name, p.address, p.postcode
             FROM bookings b JOIN slots sl ON sl.id = b.slot_id JOIN sites st ON st.ods_code = b.site_ods_code JOIN people p ON p.nhs_number = b.nhs_number
             WHERE b.id = @bookingId
-            """, new { bookingId }, transaction, cancellationToken: cancellationToken));
-        if (b is null)
-        {
-            return 0;
-        }
+            """, new { bookingId }, transaction, cancellationToken: cancellationToken))!;
 
+    /// <summary>Writes the messages for <paramref name="template"/> from facts already read (their contact details as they are now).</summary>
+    public static async Task<int> WriteAsync(
+        DbConnection connection, DbTransaction transaction, Facts b, string bookingId, string template, string eventKey, DateTimeOffset now,
+        CancellationToken cancellationToken = default)
+    {
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["vaccine"] = Vaccine(b.Programme),
@@ -120,7 +126,8 @@ public static class BookingMessages
         return string.IsNullOrWhiteSpace(information) ? text : $"{text} {information.Trim()}";
     }
 
-    private sealed class Facts
+    /// <summary>A booking's facts for its messages.</summary>
+    public sealed class Facts
     {
         public string Reference { get; set; } = "";
         public string NhsNumber { get; set; } = "";

@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Dapper;
 using Immunise.Storage;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Immunise.Notifications;
 
@@ -88,10 +91,20 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     public async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)
     {
         var claimed = await ClaimAsync(cancellationToken);
-        await Parallel.ForEachAsync(
-            claimed,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism), CancellationToken = cancellationToken },
-            async (message, ct) => await DispatchAsync(message, ct));
+        var outcomes = new ConcurrentQueue<Outcome>();
+        try
+        {
+            await Parallel.ForEachAsync(
+                claimed,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism), CancellationToken = cancellationToken },
+                async (message, ct) => await DispatchAsync(message, outcomes, ct));
+        }
+        finally
+        {
+            // What was sent is recorded even when the batch was cut short; what was not stays claimed until its lease ends.
+            await RecordAsync(outcomes, CancellationToken.None);
+        }
+
         return claimed.Count;
     }
 
@@ -183,7 +196,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         return values;
     }
 
-    private async Task DispatchAsync(Claimed message, CancellationToken cancellationToken)
+    private async Task DispatchAsync(Claimed message, ConcurrentQueue<Outcome> outcomes, CancellationToken cancellationToken)
     {
         var template = MessageTemplates.Find(message.Template, message.Channel);
         var (subject, body) = template?.Render(message.Personalisation) ?? (null, "");
@@ -191,21 +204,21 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             && await _sender.FindByReferenceAsync(message.Id, cancellationToken) is { } already)
         {
             // Sent by a dispatcher that stopped before it could record it: record it now, do not send it again.
-            await RecordAsync(message, "sent", already.Id, null, subject, body, null, cancellationToken);
+            outcomes.Enqueue(new Outcome(message.Id, "sent", already.Id, null, subject, body, null));
             return;
         }
 
         if (template is null)
         {
-            await RecordAsync(message, "permanent-failure", null, $"No template '{message.Template}' for {message.Channel}.", null, null, null, cancellationToken);
+            outcomes.Enqueue(new Outcome(message.Id, "permanent-failure", null, $"No template '{message.Template}' for {message.Channel}.", null, null, null));
             return;
         }
 
         var templateId = _sender is LocalSender ? message.Template : _options.TemplateId(message.Template, message.Channel);
         if (templateId is null)
         {
-            await RecordAsync(message, "permanent-failure", null,
-                $"No Notify template ID is configured for {message.Template}:{Outbox.ChannelName(message.Channel)}.", null, null, null, cancellationToken);
+            outcomes.Enqueue(new Outcome(message.Id, "permanent-failure", null,
+                $"No Notify template ID is configured for {message.Template}:{Outbox.ChannelName(message.Channel)}.", null, null, null));
             return;
         }
 
@@ -221,19 +234,19 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:
-                await RecordAsync(message, "sent", result.ProviderId, null, subject, body, null, cancellationToken);
+                outcomes.Enqueue(new Outcome(message.Id, "sent", result.ProviderId, null, subject, body, null));
                 break;
             case SendOutcome.Permanent:
-                await RecordAsync(message, "permanent-failure", null, result.Reason, null, null, null, cancellationToken);
+                outcomes.Enqueue(new Outcome(message.Id, "permanent-failure", null, result.Reason, null, null, null));
                 break;
             default:
                 if (message.Attempts >= _options.MaxAttempts)
                 {
-                    await RecordAsync(message, "technical-failure", null, $"Gave up after {message.Attempts} attempts: {result.Reason}", null, null, null, cancellationToken);
+                    outcomes.Enqueue(new Outcome(message.Id, "technical-failure", null, $"Gave up after {message.Attempts} attempts: {result.Reason}", null, null, null));
                 }
                 else
                 {
-                    await RecordAsync(message, "pending", null, result.Reason, null, null, _clock.GetUtcNow() + Backoff(message.Attempts, result.RetryAfter), cancellationToken);
+                    outcomes.Enqueue(new Outcome(message.Id, "pending", null, result.Reason, null, null, _clock.GetUtcNow() + Backoff(message.Attempts, result.RetryAfter)));
                 }
 
                 break;
@@ -249,27 +262,83 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         return retryAfter is { } asked && asked > jittered ? asked : jittered;
     }
 
-    /// <summary>Records the outcome, only while the message is still claimed by this dispatcher.</summary>
-    private async Task RecordAsync(
-        Claimed message, string status, string? providerId, string? reason, string? subject, string? body, DateTimeOffset? retryAt,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a batch's outcomes in one transaction (one commit for the batch, not one per message), each only while the
+    /// message is still claimed by this dispatcher. A crash before this leaves the batch claimed: the dispatcher that takes it
+    /// over asks Notify by reference before sending anything again.
+    /// </summary>
+    private async Task RecordAsync(IReadOnlyCollection<Outcome> outcomes, CancellationToken cancellationToken)
     {
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
         var now = _clock.GetUtcNow();
+        if (_database.Dialect.IsPostgres)
+        {
+            await RecordOnPostgresAsync([.. outcomes], now, cancellationToken);
+            return;
+        }
+
+        // SQLite: one prepared statement run for each message inside one transaction (in process, so no round trips).
+        using var turn = await _database.WriteTurnAsync(cancellationToken);
         await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE notification_messages
-            SET status = @status, provider_id = COALESCE(@providerId, provider_id), failure_reason = @reason,
-                subject = COALESCE(@subject, subject), body = COALESCE(@body, body),
-                sent_at = CASE WHEN @status = 'sent' THEN @now ELSE sent_at END,
-                completed_at = CASE WHEN @status IN ('permanent-failure', 'technical-failure') THEN @now ELSE completed_at END,
-                next_attempt_at = COALESCE(@retryAt, next_attempt_at),
-                claimed_by = NULL, claimed_until = NULL, in_doubt = @notInDoubt
-            WHERE id = @id AND claimed_by = @name
+            SET status = @Status, provider_id = COALESCE(@ProviderId, provider_id), failure_reason = @Reason,
+                subject = COALESCE(@Subject, subject), body = COALESCE(@Body, body),
+                sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
+                completed_at = CASE WHEN @Status IN ('permanent-failure', 'technical-failure') THEN @Now ELSE completed_at END,
+                next_attempt_at = COALESCE(@RetryAt, next_attempt_at),
+                claimed_by = NULL, claimed_until = NULL, in_doubt = @NotInDoubt
+            WHERE id = @Id AND claimed_by = @Name
             """,
-            new { id = message.Id, name = _name, status, providerId, reason, subject, body, now, retryAt, notInDoubt = false },
+            outcomes.Select(o => new { o.Id, Name = _name, o.Status, o.ProviderId, o.Reason, o.Subject, o.Body, Now = now, o.RetryAt, NotInDoubt = false }),
+            transaction,
             cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary>PostgreSQL: the whole batch in one statement over arrays (one round trip, one commit, one plan for every size).</summary>
+    private async Task RecordOnPostgresAsync(Outcome[] outcomes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        const string Sql =
+            """
+            UPDATE notification_messages m
+            SET status = o.status, provider_id = COALESCE(o.provider_id, m.provider_id), failure_reason = o.reason,
+                subject = COALESCE(o.subject, m.subject), body = COALESCE(o.body, m.body),
+                sent_at = CASE WHEN o.status = 'sent' THEN @now ELSE m.sent_at END,
+                completed_at = CASE WHEN o.status IN ('permanent-failure', 'technical-failure') THEN @now ELSE m.completed_at END,
+                next_attempt_at = COALESCE(o.retry_at, m.next_attempt_at),
+                claimed_by = NULL, claimed_until = NULL, in_doubt = false
+            FROM unnest(@id, @status, @provider, @reason, @subject, @body, @retry) AS o(id, status, provider_id, reason, subject, body, retry_at)
+            WHERE m.id = o.id AND m.claimed_by = @name
+            """;
+        await using var connection = (NpgsqlConnection)await _database.OpenSessionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(Sql, connection);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", NpgsqlDbType.TimestampTz) { TypedValue = now.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<string>("name", NpgsqlDbType.Text) { TypedValue = _name });
+        Text("id", o => o.Id);
+        Text("status", o => o.Status);
+        Text("provider", o => o.ProviderId);
+        Text("reason", o => o.Reason);
+        Text("subject", o => o.Subject);
+        Text("body", o => o.Body);
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("retry", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+        {
+            TypedValue = [.. outcomes.Select(o => o.RetryAt?.UtcDateTime)],
+        });
+        await command.PrepareAsync(cancellationToken);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+
+        void Text(string name, Func<Outcome, string?> value) =>
+            command.Parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. outcomes.Select(value)] });
+    }
+
+    private sealed record Outcome(string Id, string Status, string? ProviderId, string? Reason, string? Subject, string? Body, DateTimeOffset? RetryAt);
 
     private sealed record Claimed(
         string Id, Channel Channel, string Template, string Recipient, IReadOnlyDictionary<string, string> Personalisation, int Attempts, bool InDoubt);

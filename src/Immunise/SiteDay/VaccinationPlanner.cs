@@ -83,6 +83,14 @@ public sealed class VaccinationPlanner(Database database, BookingCheck check, Si
             }
 
             (person, history) = await PersonAndHistoryAsync(connection, null, NhsNumber.FromStored(row.NhsNumber), row.Programme, lockPerson: false, cancellationToken);
+
+            // Read the status again after the history: if another clinician's recording committed between the two reads, the
+            // history now shows its dose, and the answer must be "already vaccinated", not "too soon after the last dose".
+            var now = await DayRows.ByReferenceAsync(connection, null, row.Reference, cancellationToken);
+            if (now is not null && !now.ToAppointment().IsOpen)
+            {
+                return now.Status == BookingStatus.Vaccinated ? SiteDayCodes.AlreadyVaccinated : SiteDayCodes.AppointmentClosed(now.Status);
+            }
         }
 
         if (person is null)

@@ -10,7 +10,7 @@ namespace Immunise.Sites;
 /// <c>immunise import sites FILE.csv</c>: creates or updates sites by ODS code. Each row is checked as the API checks a site
 /// (<see cref="SiteRules.Validate"/>) and placed by its postcode; a bad row is rejected with its line and reason and the
 /// others are stored. Re-importing the same file changes nothing.
-/// Columns: <c>ods_code,name,type,address,postcode,services</c> required; <c>accessibility,information,products,status</c>
+/// Columns: <c>ods_code,name,type,address,postcode,services</c> required; <c>accessibility,information,products,status,phone,email</c>
 /// optional. Lists (services, accessibility, products) are separated by <c>;</c>, <c>|</c> or spaces.
 /// </summary>
 public sealed class ImportSites(Database database, TimeProvider clock, VaccineCatalogue catalogue)
@@ -49,6 +49,8 @@ public sealed class ImportSites(Database database, TimeProvider clock, VaccineCa
         var information = table.IndexOf("information");
         var products = table.IndexOf("products");
         var status = table.IndexOf("status");
+        var phone = table.IndexOf("phone");
+        var email = table.IndexOf("email");
         foreach (var record in table.Records())
         {
             if (record.IsMalformed)
@@ -61,7 +63,7 @@ public sealed class ImportSites(Database database, TimeProvider clock, VaccineCa
             var details = new SiteDetails(
                 CsvField.Get(f, ods), CsvField.Get(f, name), CsvField.Get(f, type), CsvField.Get(f, address), CsvField.Get(f, postcode),
                 List(CsvField.Get(f, accessibility)), CsvField.Get(f, information), List(CsvField.Get(f, services)),
-                List(CsvField.Get(f, products)), CsvField.Get(f, status));
+                List(CsvField.Get(f, products)), CsvField.Get(f, status), CsvField.Get(f, phone), CsvField.Get(f, email));
             var valid = SiteRules.Validate(details, catalogue);
             yield return valid.Succeeded
                 ? ImportRow<ValidSite>.Accept(record.Line, valid.Value!)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Immunise.Audit;
 using Immunise.Common;
 using Immunise.Storage;
 using Immunise.Vaccines;
@@ -8,9 +9,10 @@ namespace Immunise.Sites;
 
 /// <summary>
 /// Creates a site or replaces an existing site's details. The postcode places the site: coordinates, region and ICB come
-/// from the postcode directory (a postcode not in it is refused: <c>unknown-postcode</c>).
+/// from the postcode directory (a postcode not in it is refused: <c>unknown-postcode</c>). A change made by someone (a member
+/// of staff, an API key) is audited as <c>site.updated</c> with the names of the fields that changed, in the same transaction.
 /// </summary>
-public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatalogue catalogue)
+public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatalogue catalogue, AuditLog audit)
 {
     public async Task<Result<Site>> CreateAsync(SiteDetails details, CancellationToken cancellationToken = default)
     {
@@ -43,8 +45,11 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
         return ToSite(valid.Value, location, now, now);
     }
 
-    /// <summary>Replaces the details of the site <paramref name="odsCode"/>; the body's ODS code, when given, must be the same.</summary>
-    public async Task<Result<Site>> UpdateAsync(string odsCode, SiteDetails details, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Replaces the details of the site <paramref name="odsCode"/>; the body's ODS code, when given, must be the same. With an
+    /// <paramref name="actor"/>, the fields that changed are audited (<c>site.updated</c>; nothing is written when none did).
+    /// </summary>
+    public async Task<Result<Site>> UpdateAsync(string odsCode, SiteDetails details, Actor? actor = null, CancellationToken cancellationToken = default)
     {
         if (!SiteRules.TryParseOdsCode(odsCode, out var ods))
         {
@@ -62,6 +67,7 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
             return valid.Failure!;
         }
 
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var location = await PostcodeLocation.FindAsync(connection, transaction, valid.Value!.Postcode, cancellationToken);
@@ -70,17 +76,53 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
             return UnknownPostcode;
         }
 
-        var now = clock.GetUtcNow();
-        var created = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition(
-            UpdateSql + " RETURNING created_at", Parameters(valid.Value, location, now), transaction, cancellationToken: cancellationToken));
-        if (created is null)
+        var before = await connection.QuerySingleOrDefaultAsync<SiteRow>(new CommandDefinition(
+            $"SELECT {SiteRow.Columns} FROM sites WHERE ods_code = @ods{(database.Dialect.IsPostgres ? " FOR NO KEY UPDATE" : "")}",
+            new { ods }, transaction, cancellationToken: cancellationToken));
+        if (before is null)
         {
             return NotFound;
         }
 
+        var now = clock.GetUtcNow();
+        await connection.ExecuteAsync(new CommandDefinition(UpdateSql, Parameters(valid.Value, location, now), transaction, cancellationToken: cancellationToken));
         await ReplaceServicesAsync(connection, transaction, valid.Value, cancellationToken);
+        var after = ToSite(valid.Value, location, before.CreatedAt, now);
+        var changed = Changes(before.ToSite(), after);
+        if (actor is not null && changed.Count > 0)
+        {
+            await audit.WriteAsync(connection, transaction, new AuditEntry(actor, "site.updated", ResourceType: "Site", ResourceId: ods,
+                Purpose: "changed: " + string.Join(", ", changed)), cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
-        return ToSite(valid.Value, location, created.Value, now);
+        return after;
+    }
+
+    /// <summary>The names of the fields that differ between two versions of a site (API names: <c>name</c>, <c>accessibility</c>…).</summary>
+    public static IReadOnlyList<string> Changes(Site before, Site after)
+    {
+        var changed = new List<string>();
+        void Check(string field, bool same)
+        {
+            if (!same)
+            {
+                changed.Add(field);
+            }
+        }
+
+        Check("name", before.Name == after.Name);
+        Check("type", before.Type == after.Type);
+        Check("address", before.Address == after.Address);
+        Check("postcode", before.Postcode == after.Postcode);
+        Check("phone", before.Phone == after.Phone);
+        Check("email", before.Email == after.Email);
+        Check("accessibility", before.Accessibility.SequenceEqual(after.Accessibility));
+        Check("information", before.Information == after.Information);
+        Check("services", before.Services.SequenceEqual(after.Services));
+        Check("products", before.Products.SequenceEqual(after.Products));
+        Check("status", before.Status == after.Status);
+        return changed;
     }
 
     internal static readonly Failure UnknownPostcode =
@@ -91,16 +133,17 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
     internal const string InsertSql =
         """
         INSERT INTO sites (ods_code, name, site_type, address, postcode, latitude, longitude, region_ods_code, icb_ods_code,
-            accessibility, information, services, products, status, created_at, updated_at)
+            accessibility, information, services, products, status, created_at, updated_at, phone, email)
         VALUES (@OdsCode, @Name, @Type, @Address, @Postcode, @Latitude, @Longitude, @RegionOdsCode, @IcbOdsCode,
-            @Accessibility, @Information, @Services, @Products, @Status, @Now, @Now)
+            @Accessibility, @Information, @Services, @Products, @Status, @Now, @Now, @Phone, @Email)
         """;
 
     internal const string UpdateSql =
         """
         UPDATE sites SET name = @Name, site_type = @Type, address = @Address, postcode = @Postcode, latitude = @Latitude,
             longitude = @Longitude, region_ods_code = @RegionOdsCode, icb_ods_code = @IcbOdsCode, accessibility = @Accessibility,
-            information = @Information, services = @Services, products = @Products, status = @Status, updated_at = @Now
+            information = @Information, services = @Services, products = @Products, status = @Status, updated_at = @Now,
+            phone = @Phone, email = @Email
         WHERE ods_code = @OdsCode
         """;
 
@@ -120,6 +163,8 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
         Services = SiteRules.Join(site.Services),
         Products = SiteRules.Join(site.Products),
         site.Status,
+        site.Phone,
+        site.Email,
         Now = now,
     };
 
@@ -134,5 +179,5 @@ public sealed class SaveSite(Database database, TimeProvider clock, VaccineCatal
 
     internal static Site ToSite(ValidSite site, PostcodeLocation location, DateTimeOffset created, DateTimeOffset updated) => new(
         site.OdsCode, site.Name, site.Type, site.Address, site.Postcode, location.Latitude, location.Longitude, location.RegionOdsCode,
-        location.IcbOdsCode, site.Accessibility, site.Information, site.Services, site.Products, site.Status, created, updated);
+        location.IcbOdsCode, site.Accessibility, site.Information, site.Services, site.Products, site.Status, created, updated, site.Phone, site.Email);
 }

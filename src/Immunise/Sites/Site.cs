@@ -1,11 +1,15 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Immunise.Common;
 using Immunise.Geography;
 using Immunise.Vaccines;
 
 namespace Immunise.Sites;
 
-/// <summary>A vaccination site as the booking service shows it: where it is, what it offers, whether it takes bookings.</summary>
+/// <summary>
+/// A vaccination site as the booking service shows it: where it is, what it offers, whether it takes bookings
+/// (<see cref="Status"/> online or offline), and how citizens reach it (<see cref="Phone"/>, <see cref="Email"/>).
+/// </summary>
 public sealed record Site(
     string OdsCode,
     string Name,
@@ -22,7 +26,9 @@ public sealed record Site(
     IReadOnlyList<string> Products,
     string Status,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? Phone = null,
+    string? Email = null);
 
 /// <summary>A site as a caller describes it (API body or CSV row), before it is checked and placed by its postcode.</summary>
 public sealed record SiteDetails(
@@ -35,7 +41,9 @@ public sealed record SiteDetails(
     string? Information,
     IReadOnlyList<string>? Services,
     IReadOnlyList<string>? Products,
-    string? Status);
+    string? Status,
+    string? Phone = null,
+    string? Email = null);
 
 /// <summary>A site's details once checked: canonical codes, known values only. <see cref="SiteRules.Validate"/> makes one.</summary>
 public sealed record ValidSite(
@@ -48,10 +56,12 @@ public sealed record ValidSite(
     string? Information,
     IReadOnlyList<string> Services,
     IReadOnlyList<string> Products,
-    string Status);
+    string Status,
+    string? Phone = null,
+    string? Email = null);
 
 /// <summary>The closed lists a site's fields are checked against, and the check itself (pure).</summary>
-public static class SiteRules
+public static partial class SiteRules
 {
     public const string Online = "online";
     public const string Offline = "offline";
@@ -71,6 +81,7 @@ public static class SiteRules
     public const int MaxNameLength = 200;
     public const int MaxAddressLength = 500;
     public const int MaxInformationLength = 2_000;
+    public const int MaxEmailLength = 254;
 
     /// <summary>A known service in its canonical spelling (<c>covid:18+</c> → <c>COVID:18+</c>), or null.</summary>
     public static string? CanonicalService(string? value)
@@ -199,8 +210,60 @@ public static class SiteRules
             return Failure.Invalid("invalid-status", "The status must be online or offline.", "status");
         }
 
-        return new ValidSite(ods, name, type, address, postcode, accessibility, information, services.Value!, products, status);
+        string? phone = null;
+        if (!string.IsNullOrWhiteSpace(details.Phone))
+        {
+            if (!TryParsePhone(details.Phone, out var parsed))
+            {
+                return Failure.Invalid("invalid-phone", "The telephone number must be a UK number, like 0113 496 0000 or +44 113 496 0000.", "phone");
+            }
+
+            phone = parsed;
+        }
+
+        string? email = null;
+        if (!string.IsNullOrWhiteSpace(details.Email))
+        {
+            email = details.Email.Trim();
+            if (email.Length > MaxEmailLength || !EmailShape().IsMatch(email))
+            {
+                return Failure.Invalid("invalid-email", "The email address must be like vaccinations@example.nhs.uk.", "email");
+            }
+        }
+
+        return new ValidSite(ods, name, type, address, postcode, accessibility, information, services.Value!, products, status, phone, email);
     }
+
+    /// <summary>
+    /// A UK telephone number as people write it (spaces, hyphens and brackets allowed): 0 then 9 or 10 digits, or +44 (and an
+    /// optional trunk 0) then 9 or 10 digits. Kept as written, trimmed, with runs of spaces made one.
+    /// </summary>
+    public static bool TryParsePhone(string? input, out string phone)
+    {
+        phone = string.Join(' ', (input ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var digits = PhoneSeparators().Replace(phone, "");
+        string? national = null;
+        if (digits.StartsWith("+44", StringComparison.Ordinal))
+        {
+            national = digits[3..];
+            if (national.StartsWith('0'))
+            {
+                national = national[1..]; // +44 (0)113 …: the bracketed trunk 0 is common
+            }
+        }
+        else if (digits.StartsWith('0'))
+        {
+            national = digits[1..];
+        }
+
+        return phone.Length <= 25 && national is { Length: 9 or 10 } && !national.StartsWith('0') && national.All(char.IsAsciiDigit);
+    }
+
+    [GeneratedRegex(@"[\s()-]")]
+    private static partial Regex PhoneSeparators();
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailShape();
 
     /// <summary>Space-separated lists as the database stores them.</summary>
     internal static string Join(IEnumerable<string> values) => string.Join(' ', values);

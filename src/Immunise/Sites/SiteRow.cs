@@ -5,7 +5,7 @@ internal sealed class SiteRow
 {
     public const string Columns =
         "ods_code, name, site_type, address, postcode, latitude, longitude, region_ods_code, icb_ods_code, accessibility, "
-        + "information, services, products, status, created_at, updated_at";
+        + "information, services, products, status, created_at, updated_at, phone, email";
 
     public string OdsCode { get; set; } = "";
     public string Name { get; set; } = "";
@@ -23,8 +23,10 @@ internal sealed class SiteRow
     public string Status { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    public string? Phone { get; set; }
+    public string? Email { get; set; }
 
     public Site ToSite() => new(
         OdsCode, Name, SiteType, Address, Postcode, Latitude, Longitude, RegionOdsCode, IcbOdsCode,
-        SiteRules.Split(Accessibility), Information, SiteRules.Split(Services), SiteRules.Split(Products), Status, CreatedAt, UpdatedAt);
+        SiteRules.Split(Accessibility), Information, SiteRules.Split(Services), SiteRules.Split(Products), Status, CreatedAt, UpdatedAt, Phone, Email);
 }

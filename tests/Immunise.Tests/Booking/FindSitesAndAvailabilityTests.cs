@@ -131,6 +131,52 @@ public sealed class FindSitesAndAvailabilityTests
         Assert.Equal(42L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT icb_ods_code) FROM sites"));
     }
 
+    /// <summary>
+    /// The search widens in rings; its answers must be those of one search over the whole radius: checked against every site's
+    /// distance worked out here, for postcodes across England, several limits and radii, with and without availability.
+    /// </summary>
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task FindSites_SearchInRings_AnswersAsOneSearchOfTheWholeRadius(DatabaseProvider provider)
+    {
+        await using var world = await BookingWorld.StartAsync(provider);
+        var database = world.App.Database.Database;
+        await new Immunise.Geography.ImportPostcodes(database).HandleAsync(Immunise.Geography.SyntheticPostcodeDirectory.Generate(2));
+        await new Immunise.Seeding.SeedSites(database, world.App.Clock).SeedIfEmptyAsync(300, days: 3, seed: 7);
+        List<(string Ods, double Lat, double Lon)> sites;
+        List<(string Postcode, double Lat, double Lon)> postcodes;
+        HashSet<string> available;
+        await using (var connection = await database.OpenAsync())
+        {
+            // A third of the sites have no free place left, so availability decides too.
+            await connection.ExecuteAsync("UPDATE slots SET booked = capacity WHERE site_ods_code IN (SELECT ods_code FROM sites WHERE ods_code LIKE '%0' OR ods_code LIKE '%3' OR ods_code LIKE '%6')");
+            sites = [.. await connection.QueryAsync<(string, double, double)>(
+                "SELECT ods_code, latitude, longitude FROM sites WHERE status = 'online' AND EXISTS (SELECT 1 FROM site_services ss WHERE ss.ods_code = sites.ods_code AND ss.service = 'COVID:18+')")];
+            available = [.. await connection.QueryAsync<string>(
+                "SELECT DISTINCT sl.site_ods_code FROM slots sl JOIN session_services ss ON ss.session_id = sl.session_id AND ss.service = 'COVID:18+' WHERE sl.booked < sl.capacity AND sl.starts_at > @now",
+                new { now = world.App.Clock.GetUtcNow() })];
+            postcodes = [.. (await connection.QueryAsync<(string, double, double)>("SELECT postcode, latitude, longitude FROM postcodes ORDER BY postcode")).Where((_, i) => i % 97 == 0).Take(25)];
+        }
+
+        var find = world.Get<FindSites>();
+        var compared = 0;
+        foreach (var (postcode, lat, lon) in postcodes)
+        {
+            foreach (var (limit, miles, onlyAvailable) in new[] { (1, 50.0, true), (5, 50.0, true), (10, 100.0, false), (20, 30.0, true) })
+            {
+                var expected = sites
+                    .Select(s => (s.Ods, Km: Immunise.Sites.PostcodeLocation.DistanceKm(lat, lon, s.Lat, s.Lon)))
+                    .Where(s => s.Km <= miles * FindSites.KmPerMile && (!onlyAvailable || available.Contains(s.Ods)))
+                    .OrderBy(s => s.Km).ThenBy(s => s.Ods, StringComparer.Ordinal)
+                    .Take(limit).Select(s => s.Ods).ToList();
+                var found = Ok(await find.HandleAsync(new FindSitesRequest(postcode, "COVID:18+", limit, miles, OnlyWithAvailability: onlyAvailable)));
+                Assert.Equal(expected, found.Sites.Select(s => s.Site.OdsCode));
+                compared += expected.Count;
+            }
+        }
+
+        Assert.True(compared > 100, $"only {compared} sites compared: the seeded sites are too sparse to test the rings");
+    }
+
     [Theory]
     [InlineData("1960-11-23", "2026-11-23", "COVID:18+ FLU:65+ RSV:Adult")] // 66 on the day
     [InlineData("1961-11-24", "2026-11-23", "COVID:18+ FLU:18-64 RSV:Adult")] // 64 until tomorrow

@@ -62,6 +62,9 @@ public sealed class DidNotAttendTests
         Assert.Equal(3, await world.CountAsync("SELECT COUNT(*) FROM audit_events WHERE action = 'booking.did-not-attend'"));
         var day = (await world.Get<GetSiteDay>().HandleAsync(new SiteDayQuery(SiteDayWorld.Site, SiteDayWorld.Today), Actor.System("test"))).Value!;
         Assert.Equal(2, day.Counts["did-not-attend"]);
+        var week = (await world.Get<Immunise.Availability.SiteSchedule>().WeekAsync(SiteDayWorld.Site, SiteDayWorld.Today)).Value!;
+        var friday = Assert.Single(week.Days, d => d.Date == SiteDayWorld.Today);
+        Assert.Equal((4, 1), (friday.Booked, friday.Cancelled)); // did not attend, vaccinated, not vaccinated: places still taken
     }
 
     [Theory, ClassData(typeof(BothDatabases))]

@@ -3,6 +3,7 @@ extern alias web;
 using System.Net;
 using System.Text;
 using Immunise.Access;
+using Immunise.Availability;
 using Immunise.Staff;
 using Immunise.Stock;
 using Immunise.Storage;
@@ -39,6 +40,7 @@ public sealed class StaffAccessMatrixTests
         Assert.Empty(undeclared);
         Assert.Contains(Endpoints(app), e => e.RoutePattern.RawText == "/api/v1/sites/{odsCode}/stock" && Declaration(e) == Kind.Staff);
         Assert.Contains(Endpoints(app), e => e.RoutePattern.RawText == "staff/users/{id}" && Declaration(e) == Kind.Staff);
+        Assert.Contains(Endpoints(app), e => e.RoutePattern.RawText == "staff/sites/{odsCode}/sessions/{sessionId}/change" && Declaration(e) == Kind.Staff);
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
@@ -55,11 +57,17 @@ public sealed class StaffAccessMatrixTests
 
         var batch = await app.Services.GetRequiredService<SiteStock>().ReceiveAsync(Site,
             new ReceiveBatchRequest(Products.Comirnaty, "FK1234", new DateOnly(2027, 1, 31), 100), Audit.Actor.System("test"));
+        var session = await app.Services.GetRequiredService<PublishSessions>().CreateAsync(Site,
+            new SessionDetails(new DateOnly(2026, 11, 23), "09:00", "10:00", 10, 1, ["COVID:18+"]));
+        var template = await app.Services.GetRequiredService<PublishSessions>().ApplyTemplateAsync(Site, new WeeklyTemplate(
+            new DateOnly(2026, 11, 30), new DateOnly(2026, 12, 6), [new WeeklySession(["tuesday"], "09:00", "10:00", 10, 1, ["COVID:18+"])]), "test");
         var samples = new Dictionary<string, string>
         {
             ["odsCode"] = Site,
             ["id"] = (await app.AddStaffAsync(Grant.Organisation(StaffRole.Clinician, Site))).Id,
             ["batchId"] = batch.Value!.Id,
+            ["sessionId"] = session.Value!.Id,
+            ["templateId"] = template.Value!.TemplateId,
         };
         var anonymous = app.Browser();
 
@@ -95,7 +103,7 @@ public sealed class StaffAccessMatrixTests
         }
 
         Assert.Empty(mismatches);
-        Assert.True(staffEndpoints.Count >= 15, $"only {staffEndpoints.Count} staff endpoints found");
+        Assert.True(staffEndpoints.Count >= 27, $"only {staffEndpoints.Count} staff endpoints found");
         Assert.True(calls >= staffEndpoints.Count * users.Count);
     }
 
