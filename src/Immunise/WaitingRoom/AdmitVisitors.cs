@@ -169,7 +169,7 @@ public sealed class AdmitVisitors(Database database, QueueCounters counters, Wai
             WHERE id = 1
             RETURNING {QueueCounters.Columns}
             """,
-            new { serving, credit, now, saturatedServed, saturatedSeconds, servingPerMinute, arrivalsPerMinute, admittedPerMinute, active, autoUntil },
+            new { serving, credit, now, saturatedServed, saturatedSeconds, servingPerMinute, arrivalsPerMinute, admittedPerMinute, active = active + passed, autoUntil },
             transaction, cancellationToken: cancellationToken))).ToSnapshot();
         await transaction.CommitAsync(cancellationToken);
         return new TickResult(true, 0, passed, skipped, lapsed, switchedOn, snapshot);

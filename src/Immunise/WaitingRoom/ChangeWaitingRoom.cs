@@ -57,7 +57,7 @@ public sealed class ChangeWaitingRoom(Database database, QueueCounters counters,
             return Failure.Invalid("no-limit", "Set a rate (people per minute) or a maximum number of active visitors, or both.", "ratePerMinute");
         }
 
-        var opensAt = mode == WaitingRoomModes.Off || change.CancelOpening ? null : change.OpensAt ?? s.OpensAt;
+        var opensAt = mode == WaitingRoomModes.Off || change.CancelOpening ? null : change.OpensAt?.ToUniversalTime() ?? s.OpensAt;
         var autoUntil = mode switch
         {
             WaitingRoomModes.Automatic when s.IsActive(now) && s.Waiting > 0 => now + options.AutomaticHold,

@@ -225,14 +225,14 @@ public sealed class IssueTickets : IAsyncDisposable
         var insert = _sqliteInsert!;
         insert.Transaction = transaction;
         var p = insert.Parameters;
-        var at = Instant.Format(now);
+        // Instants as the driver writes a DateTimeOffset (as Dapper's parameters do), so that every comparison is like with like.
         for (var i = 0; i < batch.Count; i++)
         {
             p[0].Value = batch[i].Id;
             p[1].Value = sequences[i] == 0 ? DBNull.Value : sequences[i];
             p[2].Value = batch[i].Draw;
-            p[3].Value = at;
-            p[4].Value = admitted[i] ? at : DBNull.Value;
+            p[3].Value = now;
+            p[4].Value = admitted[i] ? now : DBNull.Value;
             await insert.ExecuteNonQueryAsync();
         }
     }

@@ -105,7 +105,7 @@ public sealed class LastSeen(Database database, WaitingRoomOptions options, Time
         update.CommandText = "UPDATE waiting_room_tickets SET last_seen_at = $now WHERE id = $id AND last_seen_at < $now";
         var at = update.Parameters.Add("$now", SqliteType.Text);
         var id = update.Parameters.Add("$id", SqliteType.Text);
-        at.Value = Instant.Format(now);
+        at.Value = now; // as Dapper's parameters write instants, so comparisons with them hold
         update.Prepare();
         var rows = 0;
         foreach (var ticket in ids)

@@ -26,7 +26,8 @@ CREATE TABLE waiting_room (
     updated_by          TEXT NOT NULL
 ) STRICT;
 
-INSERT INTO waiting_room (id, updated_at, updated_by) VALUES (1, strftime('%Y-%m-%dT%H:%M:%S.0000000Z', 'now'), 'migration');
+-- Instants in these tables are written as the driver writes a DateTimeOffset (as Dapper's parameters are), always UTC.
+INSERT INTO waiting_room (id, updated_at, updated_by) VALUES (1, datetime('now') || '+00:00', 'migration');
 
 CREATE TABLE waiting_room_tickets (
     id           TEXT PRIMARY KEY,
