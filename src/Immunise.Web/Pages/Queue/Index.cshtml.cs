@@ -132,7 +132,7 @@ public sealed class IndexModel(WaitingRoomDoor door, WaitingRoomOptions options)
     {
         var local = TimeZoneInfo.ConvertTime(at, London.Zone).DateTime;
         var time = local.Minute == 0
-            ? local.ToString("h", CultureInfo.InvariantCulture) + local.ToString("tt", CultureInfo.InvariantCulture).ToLowerInvariant()
+            ? local.ToString("%h", CultureInfo.InvariantCulture) + local.ToString("tt", CultureInfo.InvariantCulture).ToLowerInvariant()
             : local.ToString("h:mm", CultureInfo.InvariantCulture) + local.ToString("tt", CultureInfo.InvariantCulture).ToLowerInvariant();
         return $"{time} on {local.ToString("dddd d MMMM", CultureInfo.InvariantCulture)}";
     }
