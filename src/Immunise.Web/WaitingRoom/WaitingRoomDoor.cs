@@ -83,16 +83,10 @@ public sealed class WaitingRoomDoor : IDisposable
     }
 
     public void KeepTicket(HttpContext context, Ticket ticket) =>
-        context.Response.Cookies.Append(TicketCookie, _signing.Sign(ticket), CookieFor(context, ticket.IssuedAt + _options.TicketLifetime));
+        context.Response.Cookies.Append(TicketCookie, _signing.Sign(ticket), CookieFor(context, ticket.IssuedAt + _options.TicketLifetime - _clock.GetUtcNow()));
 
     public void KeepAdmission(HttpContext context, Admission admission) =>
-        context.Response.Cookies.Append(AdmissionCookie, _signing.Sign(admission), CookieFor(context, admission.ExpiresAt));
-
-    public void ForgetTicket(HttpContext context)
-    {
-        context.Response.Cookies.Delete(TicketCookie, CookieFor(context, null));
-        context.Response.Cookies.Delete(AdmissionCookie, CookieFor(context, null));
-    }
+        context.Response.Cookies.Append(AdmissionCookie, _signing.Sign(admission), CookieFor(context, admission.ExpiresAt - _clock.GetUtcNow()));
 
     /// <summary>
     /// After a booking is confirmed: the ticket's turn is used (its admission is no longer given again, and its holder no longer
@@ -115,16 +109,18 @@ public sealed class WaitingRoomDoor : IDisposable
 
     /// <summary>
     /// Cookies a browser sends on its own top-level navigations from elsewhere too (SameSite=Lax: a link from an email or the
-    /// NHS website must not lose the visitor's place), HttpOnly, Secure over HTTPS, kept until the ticket or admission expires.
+    /// NHS website must not lose the visitor's place), HttpOnly, Secure over HTTPS, kept for what is left of the ticket's or
+    /// admission's life (Max-Age, counted by the browser, so a browser whose clock is wrong keeps them too; what counts is the
+    /// time signed inside them).
     /// </summary>
-    private static CookieOptions CookieFor(HttpContext context, DateTimeOffset? expires) => new()
+    private static CookieOptions CookieFor(HttpContext context, TimeSpan? keep) => new()
     {
         HttpOnly = true,
         SameSite = SameSiteMode.Lax,
         Secure = context.Request.IsHttps,
         Path = "/",
         IsEssential = true,
-        Expires = expires,
+        MaxAge = keep is { } k ? (k > TimeSpan.FromSeconds(1) ? k : TimeSpan.FromSeconds(1)) : null,
     };
 
     /// <summary>A return address inside the booking journey (a path of this site under /book), else /book.</summary>

@@ -78,7 +78,7 @@ public sealed class AdmitVisitors(Database database, QueueCounters counters, Wai
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var s = await QueueCounters.ReadAsync(connection, transaction, cancellationToken, forUpdate: database.Dialect.IsPostgres);
-        var elapsed = s.LastAdvanceAt is { } last && last < now ? now - last : options.TickInterval;
+        var elapsed = s.LastAdvanceAt is not { } last ? options.TickInterval : last < now ? now - last : TimeSpan.Zero;
         var seenCutoff = now - options.AbandonAfter;
         var claimCutoff = now - options.ClaimWindow;
         var active = await ActiveAsync(connection, transaction, now, cancellationToken);

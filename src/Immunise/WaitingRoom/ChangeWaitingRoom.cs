@@ -6,7 +6,8 @@ using Immunise.Storage;
 namespace Immunise.WaitingRoom;
 
 /// <summary>
-/// A change to the waiting room's settings; what is null stays as it is. <see cref="OpensAt"/> schedules an opening (and
+/// A change to the waiting room's settings; what is null stays as it is. The rate's time is counted from the change (no
+/// admissions are owed for the time the room was off or paused). <see cref="OpensAt"/> schedules an opening (and
 /// switches the room on); <see cref="CancelOpening"/> removes one.
 /// </summary>
 public sealed record WaitingRoomChange(
@@ -67,7 +68,7 @@ public sealed class ChangeWaitingRoom(Database database, QueueCounters counters,
         var snapshot = (await connection.QuerySingleAsync<QueueCounters.Row>(new CommandDefinition(
             $"""
             UPDATE waiting_room SET enabled = @enabled, automatic = @automatic, auto_until = @autoUntil, paused = @paused,
-                rate_per_minute = @rate, max_active = @maxActive, opens_at = @opensAt, updated_at = @now, updated_by = @by
+                rate_per_minute = @rate, max_active = @maxActive, opens_at = @opensAt, last_advance_at = @now, updated_at = @now, updated_by = @by
             WHERE id = 1
             RETURNING {QueueCounters.Columns}
             """,

@@ -108,8 +108,10 @@ public sealed class WaitingRoomTests
         await using var room = await QueueWorld.StartAsync(provider);
         await room.SwitchOnAsync(ratePerMinute: 120); // two a second
         var tickets = await room.TicketsAsync(6);
+        Assert.True((await room.Change.HandleAsync(new WaitingRoomChange(Paused: true), Actor.System("test"))).Succeeded);
         room.Clock.Advance(TimeSpan.FromMinutes(4)); // longer than AbandonAfter (3 minutes) since anyone was seen
         await room.PollAsync([tickets[1], tickets[3], tickets[4], tickets[5]]); // 1 and 3 have gone
+        Assert.True((await room.Change.HandleAsync(new WaitingRoomChange(Paused: false), Actor.System("test"))).Succeeded);
 
         var tick = await room.TickAsync();
 

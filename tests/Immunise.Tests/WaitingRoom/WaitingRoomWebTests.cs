@@ -51,7 +51,8 @@ public sealed class WaitingRoomWebTests
         using var second = new Visitor(app);
 
         var sent = await first.GetAsync("/book/flu");
-        var waiting = await (await first.GetAsync(sent.Headers.Location!.OriginalString)).Content.ReadAsStringAsync();
+        var waitingPage = await first.GetAsync(sent.Headers.Location!.OriginalString);
+        var waiting = await waitingPage.Content.ReadAsStringAsync();
         var behind = await (await second.FollowAsync("/book/flu")).Content.ReadAsStringAsync();
         var stillWaiting = await first.GetAsync("/book/flu");
         await QueueApps.TickAsync(app);
@@ -63,6 +64,11 @@ public sealed class WaitingRoomWebTests
         Assert.Equal("/queue?returnUrl=%2Fbook%2Fflu", sent.Headers.Location!.OriginalString);
         Assert.Contains("You are number <strong>1</strong> in the queue.", waiting, StringComparison.Ordinal);
         Assert.Contains("Estimated wait: less than a minute.", waiting, StringComparison.Ordinal);
+        var cookie = Assert.Single(waitingPage.Headers.GetValues("Set-Cookie"), c => c.StartsWith("Immunise-Queue=", StringComparison.Ordinal));
+        Assert.Contains("max-age=86400", cookie, StringComparison.Ordinal); // kept for the ticket's 24 hours, by the browser's own count
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("no-store", waitingPage.Headers.CacheControl?.ToString());
         Assert.Contains("aria-live=\"polite\"", waiting, StringComparison.Ordinal);
         Assert.Contains("Do not open the booking service in more than one tab", waiting, StringComparison.Ordinal);
         Assert.Contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>", waiting, StringComparison.Ordinal);
