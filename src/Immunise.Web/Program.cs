@@ -103,6 +103,7 @@ builder.Services.AddSingleton<ChangeWaitingRoom>();
 builder.Services.AddSingleton<WaitingRoomFigures>();
 builder.Services.AddSingleton<WaitingRoomDoor>();
 builder.Services.AddHostedService<WaitingRoomWorker>();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, QueueJsonContext.Default));
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Immunise.Audit;
 using Immunise.Staff;
 using Immunise.Web.Staff;
@@ -206,3 +208,9 @@ public static class QueueEndpoints
         return TypedResults.Ok(WaitingRoomResponse.From(await figures.GetAsync(cancellationToken)));
     }
 }
+
+/// <summary>The waiting room's answers written by generated code: a status poll is the service's most frequent request.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(QueueStatusResponse))]
+[JsonSerializable(typeof(WaitingRoomResponse))]
+public sealed partial class QueueJsonContext : JsonSerializerContext;

@@ -24,9 +24,13 @@ public sealed class WaitingRoomDoor : IDisposable
     private readonly WaitingRoomOptions _options;
     private readonly TimeProvider _clock;
     private readonly PartitionedRateLimiter<HttpContext> _limiter;
+    private readonly ILogger<WaitingRoomDoor> _logger;
 
-    public WaitingRoomDoor(QueueSigning signing, SigningKeys keys, QueueCounters counters, QueueStatus status, IssueTickets issue, WaitingRoomOptions options, TimeProvider clock)
+    public WaitingRoomDoor(
+        QueueSigning signing, SigningKeys keys, QueueCounters counters, QueueStatus status, IssueTickets issue, WaitingRoomOptions options, TimeProvider clock,
+        ILogger<WaitingRoomDoor> logger)
     {
+        _logger = logger;
         _signing = signing;
         _keys = keys;
         _counters = counters;
@@ -76,6 +80,7 @@ public sealed class WaitingRoomDoor : IDisposable
         using var lease = _limiter.AttemptAcquire(context);
         if (!lease.IsAcquired)
         {
+            WaitingRoomLog.Refused(_logger, StatusCodes.Status429TooManyRequests, "too-many-tickets");
             return null;
         }
 

@@ -58,6 +58,9 @@ public sealed class QueueSigning(SigningKeys keys)
     /// <summary>Longest text accepted before decoding (a little more than either form).</summary>
     public const int MaxLength = 96;
 
+    [ThreadStatic]
+    private static Dictionary<byte[], IncrementalHash>? s_threadHmacs;
+
     public string Sign(Ticket ticket)
     {
         var (keyId, key) = keys.Current;
@@ -166,10 +169,32 @@ public sealed class QueueSigning(SigningKeys keys)
         }
     }
 
+    /// <summary>
+    /// HMAC-SHA256, truncated. Each thread keeps one keyed HMAC per key and resets it after use: keying a new one for every
+    /// poll (the one-shot API) costs more than the hash itself.
+    /// </summary>
     private static void Mac(byte[] key, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
+        var hmacs = s_threadHmacs ??= new Dictionary<byte[], IncrementalHash>(ReferenceEqualityComparer.Instance);
+        if (!hmacs.TryGetValue(key, out var hmac))
+        {
+            if (hmacs.Count >= 8)
+            {
+                foreach (var old in hmacs.Values)
+                {
+                    old.Dispose();
+                }
+
+                hmacs.Clear();
+            }
+
+            hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            hmacs[key] = hmac;
+        }
+
         Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, payload, full);
+        hmac.AppendData(payload);
+        hmac.GetHashAndReset(full);
         full[..MacLength].CopyTo(destination);
     }
 
@@ -178,13 +203,17 @@ public sealed class QueueSigning(SigningKeys keys)
 }
 
 /// <summary>
-/// The HMAC keys every node signs and checks with: from configuration (<see cref="WaitingRoomOptions.SigningKeys"/>) when set,
-/// otherwise from the <c>waiting_room_keys</c> table (the first node to need one makes it). The newest key signs; every key
-/// held verifies. Loaded once (<see cref="LoadAsync"/>, at start-up); a node meeting a key id it does not hold reloads, at
-/// most every 30 seconds, so a key added by another node is picked up.
+/// The HMAC keys every node signs and checks with: from configuration (<see cref="WaitingRoomOptions.SigningKeys"/>, the first
+/// signs) when set, otherwise from the <c>waiting_room_keys</c> table (the first node to need one makes it). Every key held
+/// verifies. A stored key starts signing only <see cref="ActivationDelay"/> after it was added, by when every node has loaded
+/// it (the worker reloads every minute, and a node meeting an unknown key id reloads at once in the background, at most every
+/// 30 seconds): so after a rotation no node meets a token it cannot check.
 /// </summary>
 public sealed class SigningKeys(Database database, WaitingRoomOptions options, TimeProvider clock)
 {
+    /// <summary>How long a new stored key is only checked before it also signs.</summary>
+    public static readonly TimeSpan ActivationDelay = TimeSpan.FromMinutes(2);
+
     private static readonly TimeSpan s_reloadEvery = TimeSpan.FromSeconds(30);
     private readonly Lock _gate = new();
     private volatile Ring? _ring;
@@ -254,26 +283,30 @@ public sealed class SigningKeys(Database database, WaitingRoomOptions options, T
     {
         if (!string.IsNullOrWhiteSpace(options.SigningKeys))
         {
-            _ring = Ring.From(ParseConfigured(options.SigningKeys));
+            _ring = Ring.From(ParseConfigured(options.SigningKeys), 0);
             return;
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(long Id, string Secret)>(new CommandDefinition(
-            "SELECT id, secret FROM waiting_room_keys ORDER BY id DESC", cancellationToken: cancellationToken))).ToList();
+        var rows = await StoredAsync(connection, cancellationToken);
         if (rows.Count == 0)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO waiting_room_keys (id, secret, created_at) VALUES (1, @secret, @now) ON CONFLICT (id) DO NOTHING",
                 new { secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
-            rows = (await connection.QueryAsync<(long Id, string Secret)>(new CommandDefinition(
-                "SELECT id, secret FROM waiting_room_keys ORDER BY id DESC", cancellationToken: cancellationToken))).ToList();
+            rows = await StoredAsync(connection, cancellationToken);
         }
 
-        _ring = Ring.From(rows.Select(r => ((byte)r.Id, Convert.FromBase64String(r.Secret))).ToList());
+        // The newest key old enough to be held by every node signs; the first key of all signs at once (there is no other).
+        var active = rows.FindIndex(r => r.CreatedAt <= clock.GetUtcNow() - ActivationDelay);
+        _ring = Ring.From(rows.Select(r => ((byte)r.Id, Convert.FromBase64String(r.Secret))).ToList(), active < 0 ? rows.Count - 1 : active);
     }
 
-    /// <summary>Adds a new key (the next id) that signs from now on, on this node at once and on others when they next reload.</summary>
+    private static async Task<List<StoredKey>> StoredAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<StoredKey>(new CommandDefinition(
+            "SELECT id, secret, created_at FROM waiting_room_keys ORDER BY id DESC", cancellationToken: cancellationToken))).ToList();
+
+    /// <summary>Adds a new key (the next id): every node checks it from its next reload, and signs with it after <see cref="ActivationDelay"/>.</summary>
     public async Task<byte> RotateAsync(CancellationToken cancellationToken = default)
     {
         if (!string.IsNullOrWhiteSpace(options.SigningKeys))
@@ -281,18 +314,25 @@ public sealed class SigningKeys(Database database, WaitingRoomOptions options, T
             throw new InvalidOperationException("The signing keys come from configuration (WaitingRoom:SigningKeys): rotate them there.");
         }
 
+        long id;
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 """
                 INSERT INTO waiting_room_keys (id, secret, created_at)
                 SELECT COALESCE(MAX(id), 0) + 1, @secret, @now FROM waiting_room_keys HAVING COALESCE(MAX(id), 0) < 255
+                RETURNING id
                 """,
                 new { secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
         }
 
+        if (id == 0)
+        {
+            throw new InvalidOperationException("There are 255 signing keys already.");
+        }
+
         await LoadAsync(cancellationToken);
-        return Current.Id;
+        return (byte)id;
     }
 
     private static List<(byte, byte[])> ParseConfigured(string text)
@@ -320,7 +360,13 @@ public sealed class SigningKeys(Database database, WaitingRoomOptions options, T
 
     private sealed record Ring((byte Id, byte[] Key) Current, Dictionary<byte, byte[]> Keys)
     {
-        /// <summary>The first key signs (the configured order, or the newest stored).</summary>
-        public static Ring From(IReadOnlyList<(byte Id, byte[] Key)> keys) => new(keys[0], keys.ToDictionary(k => k.Id, k => k.Key));
+        public static Ring From(IReadOnlyList<(byte Id, byte[] Key)> keys, int signing) => new(keys[signing], keys.ToDictionary(k => k.Id, k => k.Key));
+    }
+
+    private sealed class StoredKey
+    {
+        public long Id { get; set; }
+        public string Secret { get; set; } = "";
+        public DateTimeOffset CreatedAt { get; set; }
     }
 }

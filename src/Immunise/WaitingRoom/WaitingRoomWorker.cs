@@ -6,18 +6,32 @@ namespace Immunise.WaitingRoom;
 /// <summary>
 /// Runs on every node: each <see cref="WaitingRoomOptions.TickInterval"/> it offers to tick (<see cref="AdmitVisitors"/>; one
 /// node wins each tick, and nothing is done while the room is off), and each <see cref="WaitingRoomOptions.FlushInterval"/> it
-/// writes the last-seen times this node has noted (<see cref="LastSeen"/>). Ticks are skipped when
+/// writes the last-seen times this node has noted (<see cref="LastSeen"/>); each minute it reloads the signing keys. Ticks are skipped when
 /// <see cref="WaitingRoomOptions.RunAdmissions"/> is false; last-seen times are always written.
 /// </summary>
-public sealed partial class WaitingRoomWorker(AdmitVisitors admit, LastSeen seen, WaitingRoomOptions options, TimeProvider clock, ILogger<WaitingRoomWorker> logger) : BackgroundService
+public sealed partial class WaitingRoomWorker(AdmitVisitors admit, LastSeen seen, SigningKeys keys, WaitingRoomOptions options, TimeProvider clock, ILogger<WaitingRoomWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.RunAdmissions ? options.TickInterval : options.FlushInterval;
         using var timer = new PeriodicTimer(interval < options.FlushInterval ? interval : options.FlushInterval, clock);
         var lastFlush = clock.GetTimestamp();
+        var lastKeys = clock.GetTimestamp();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            if (keys.Loaded && clock.GetElapsedTime(lastKeys) >= TimeSpan.FromMinutes(1))
+            {
+                lastKeys = clock.GetTimestamp();
+                try
+                {
+                    await keys.LoadAsync(stoppingToken); // picks up a rotated key, and starts signing with it when it is due
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    WaitingRoomLog.KeysFailed(logger, e.GetType().Name);
+                }
+            }
+
             if (options.RunAdmissions)
             {
                 try
@@ -88,4 +102,7 @@ public static partial class WaitingRoomLog
 
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "Queue ticket refused: {Status} {Code}")]
     public static partial void Refused(ILogger logger, int status, string code);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "Reloading the waiting room's signing keys failed: {Error}")]
+    public static partial void KeysFailed(ILogger logger, string error);
 }

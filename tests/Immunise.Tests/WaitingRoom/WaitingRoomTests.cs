@@ -309,8 +309,11 @@ public sealed class WaitingRoomTests
         await using var connection = await room.Database.Database.OpenAsync();
         Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM waiting_room_keys"));
         var rotated = await room.Keys.RotateAsync();
-        Assert.Equal(2, rotated);
+        Assert.Equal((2, 1), (rotated, room.Keys.Current.Id)); // checked by every node before it signs anything
+        room.Clock.Advance(SigningKeys.ActivationDelay);
+        await room.Keys.LoadAsync();
         await other.Keys.LoadAsync();
+        Assert.Equal(2, room.Keys.Current.Id);
         Assert.Equal(TokenCheck.Valid, other.Signing.TryRead(room.Signing.Sign(ticket), out _));
         Assert.Equal(TokenCheck.Valid, room.Signing.TryRead(text, out _)); // signed with the old key, still honoured
     }
