@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Immunise.Access;
+using Immunise.Audit;
 using Immunise.Staff;
 using Immunise.Storage;
 using Immunise.Tests.Infrastructure;
@@ -119,6 +120,67 @@ public sealed class WaitingRoomWebTests
         var rejoined = await admitted.PostFormAsync("/queue?returnUrl=%2Fbook%2Fflu", []);
         Assert.Equal(HttpStatusCode.Redirect, rejoined.StatusCode);
         Assert.Equal(3, admitted.Sequence(app)); // a new ticket, at the back
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task BeforeAScheduledOpening_TheWaitingPageSaysWhen_ThenGivesAPlace(DatabaseProvider provider)
+    {
+        await using var app = await ImmuniseApp.StartAsync(provider, Settings, kestrel: true);
+        await QueueApps.SwitchOnAsync(app, ratePerMinute: 60);
+        var opensAt = new DateTimeOffset(2026, 11, 20, 14, 30, 0, TimeSpan.Zero); // 2:30pm in London in November
+        Assert.True((await app.Services.GetRequiredService<ChangeWaitingRoom>().HandleAsync(new WaitingRoomChange(OpensAt: opensAt), Actor.System("test"))).Succeeded);
+        using var early = new Visitor(app);
+        using var later = new Visitor(app);
+
+        var before = await (await early.FollowAsync("/book/flu")).Content.ReadAsStringAsync();
+        var unnumbered = early.Sequence(app);
+        var stillBefore = await early.GetAsync("/book/flu");
+        app.Clock.Now = opensAt;
+        var afterOpening = await (await later.FollowAsync("/book/flu")).Content.ReadAsStringAsync();
+        var numbered = await (await early.FollowAsync("/book/flu")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Booking opens at 2:30pm on Friday 20 November.", before, StringComparison.Ordinal);
+        Assert.Contains("given a place in a random order when booking opens", before, StringComparison.Ordinal);
+        Assert.Equal(0, unnumbered); // no number until the opening
+        Assert.Equal(HttpStatusCode.SeeOther, stillBefore.StatusCode);
+        Assert.Contains("You are number <strong>2</strong> in the queue.", afterOpening, StringComparison.Ordinal); // behind everyone who came before
+        Assert.Contains("You are number <strong>1</strong> in the queue.", numbered, StringComparison.Ordinal);
+        Assert.Equal(1, early.Sequence(app)); // the page gave the browser its numbered ticket
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task Automatic_VisitorsGoStraightIn_UntilArrivalsReachTheRate_ThenQueue_AndThoseAlreadyInCarryOn(DatabaseProvider provider)
+    {
+        await using var app = await ImmuniseApp.StartAsync(provider, Settings, kestrel: true);
+        await QueueApps.SwitchOnAsync(app, ratePerMinute: 10, mode: WaitingRoomModes.Automatic);
+        await QueueApps.TickAsync(app); // a first sample
+        using var early = new Visitor(app);
+
+        var straightIn = await early.GetAsync("/book/flu");
+        var rush = new List<Visitor>();
+        for (var i = 0; i < 9; i++)
+        {
+            var visitor = new Visitor(app);
+            rush.Add(visitor);
+            Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/book/flu")).StatusCode);
+        }
+
+        app.Clock.Advance(TimeSpan.FromSeconds(2));
+        var tick = await app.Services.GetRequiredService<AdmitVisitors>().TickAsync(); // 10 in 2 seconds: 60 a minute, over 10
+        using var late = new Visitor(app);
+        var queued = await late.GetAsync("/book/flu");
+        var carriesOn = await early.GetAsync("/book/flu");
+
+        Assert.Equal(HttpStatusCode.OK, straightIn.StatusCode);
+        Assert.NotNull(early.Ticket);
+        Assert.NotNull(early.Admission);
+        Assert.True(tick.SwitchedOn);
+        Assert.Equal(HttpStatusCode.SeeOther, queued.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, carriesOn.StatusCode);
+        foreach (var visitor in rush)
+        {
+            visitor.Dispose();
+        }
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
