@@ -128,10 +128,14 @@ public sealed class WaitingRoomDoor : IDisposable
         MaxAge = keep is { } k ? (k > TimeSpan.FromSeconds(1) ? k : TimeSpan.FromSeconds(1)) : null,
     };
 
-    /// <summary>A return address inside the booking journey (a path of this site under /book), else /book.</summary>
+    /// <summary>
+    /// A return address inside the booking journey (a path of this site under /book: no other host, no way out of /book, no
+    /// control characters), else /book.
+    /// </summary>
     public static string SafeReturn(string? returnUrl) =>
-        returnUrl is { Length: > 0 and <= 512 } url && url.StartsWith("/book", StringComparison.Ordinal) && !url.Contains("//", StringComparison.Ordinal)
-            && !url.Contains('\\', StringComparison.Ordinal) && (url.Length == 5 || url[5] is '/' or '?')
+        returnUrl is { Length: > 0 and <= 512 } url && url.StartsWith("/book", StringComparison.Ordinal) && (url.Length == 5 || url[5] is '/' or '?')
+            && !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal)
+            && !url.Contains("..", StringComparison.Ordinal) && !url.Any(char.IsControl)
             ? url
             : "/book";
 

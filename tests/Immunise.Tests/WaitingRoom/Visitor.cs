@@ -104,6 +104,7 @@ public sealed partial class Visitor(params ImmuniseApp[] nodes) : IDisposable
     /// <summary>The ticket's number, read with the service's own signing keys.</summary>
     public long Sequence(ImmuniseApp app)
     {
+        app.Services.GetRequiredService<SigningKeys>().EnsureLoadedAsync().AsTask().GetAwaiter().GetResult();
         Assert.Equal(TokenCheck.Valid, app.Services.GetRequiredService<QueueSigning>().TryRead(Ticket, out var ticket));
         return ticket!.Sequence;
     }

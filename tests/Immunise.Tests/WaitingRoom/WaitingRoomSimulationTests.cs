@@ -36,6 +36,7 @@ public sealed class WaitingRoomSimulationTests(ITestOutputHelper output)
         ImmuniseApp[] nodes = [first, second];
         HttpClient[] clients = [first.Anonymous(), second.Anonymous()];
         await QueueApps.SwitchOnAsync(first, RatePerMinute);
+        await first.Services.GetRequiredService<SigningKeys>().EnsureLoadedAsync(); // the test reads tickets with the first's keys
         var random = new Random(20261120);
         var visitors = new List<Sim>();
         var wrong = new ConcurrentQueue<string>();
