@@ -109,6 +109,11 @@ public sealed class IssueTickets : IAsyncDisposable
     {
         var now = _clock.GetUtcNow();
         var n = batch.Count;
+        if (_database.Dialect.IsPostgres && await WritePostgresAsync(batch, now) is { } written)
+        {
+            return written;
+        }
+
         using var turn = await _database.WriteTurnAsync();
         var connection = _database.Dialect.IsPostgres ? await _database.OpenAsync() : await SqliteConnectionAsync();
         try
@@ -153,6 +158,59 @@ public sealed class IssueTickets : IAsyncDisposable
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL: the counter update and the insert as one statement (one round trip; the counter's row lock is held for the
+    /// statement and its commit only). Null when an opening's tickets must be numbered first (the counter was not updated):
+    /// the batch then takes the transaction path, which numbers them.
+    /// </summary>
+    private async Task<IssuedTicket[]?> WritePostgresAsync(List<Request> batch, DateTimeOffset now)
+    {
+        var ids = new string[batch.Count];
+        var draws = new long[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            ids[i] = batch[i].Id;
+            draws[i] = batch[i].Draw;
+        }
+
+        await using var connection = (NpgsqlConnection)await _database.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            WITH counted AS (
+                UPDATE waiting_room SET
+                    pending = pending + CASE WHEN opens_at > @now THEN @n ELSE 0 END,
+                    last_sequence = last_sequence + CASE WHEN opens_at > @now THEN 0 ELSE @n END,
+                    serving = CASE WHEN opens_at > @now OR enabled OR auto_until > @now THEN serving ELSE last_sequence + @n END
+                WHERE id = 1 AND NOT (pending > 0 AND (opens_at IS NULL OR opens_at <= @now))
+                RETURNING last_sequence, serving, opens_at > @now AS before_opening
+            )
+            INSERT INTO waiting_room_tickets (id, seq, draw, issued_at, last_seen_at, admitted_at)
+            SELECT t.id, CASE WHEN c.before_opening THEN NULL ELSE c.last_sequence - @n + t.ord END, t.draw, @now, @now,
+                CASE WHEN c.before_opening IS NOT TRUE AND c.last_sequence - @n + t.ord <= c.serving THEN @now END
+            FROM counted c CROSS JOIN unnest(@ids, @draws) WITH ORDINALITY AS t(id, draw, ord)
+            RETURNING id, seq, admitted_at IS NOT NULL
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", NpgsqlDbType.TimestampTz) { TypedValue = now.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<int>("n", NpgsqlDbType.Integer) { TypedValue = batch.Count });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("draws", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = draws });
+        var stored = new Dictionary<string, (long Sequence, bool Admitted)>(batch.Count, StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                stored[reader.GetString(0)] = (reader.IsDBNull(1) ? 0 : reader.GetInt64(1), reader.GetBoolean(2));
+            }
+        }
+
+        if (stored.Count == 0)
+        {
+            return null;
+        }
+
+        return batch.Select(r => new IssuedTicket(new Ticket(r.Id, stored[r.Id].Sequence, now), stored[r.Id].Admitted, now)).ToArray();
     }
 
     /// <summary>
