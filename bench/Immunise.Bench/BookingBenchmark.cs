@@ -1,5 +1,3 @@
-extern alias web;
-
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -13,9 +11,7 @@ using Immunise.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using WebProgram = web::Program;
 
 namespace Immunise.Bench;
 
@@ -157,39 +153,8 @@ public static class BookingBenchmark
             $"- {kind}: {booked:N0} bookings confirmed, {full:N0} slots full; **overbooked slots: {over} by the counter, {overByRows} by counting bookings**; slots whose counter differs from their bookings: {drift}; people with two active bookings of one dose: {doubles}");
     }
 
-    private static BenchServer Host(DatabaseOptions database) => new(database);
-
-    /// <summary>The web app on a loopback port, as in production, plus <c>POST /bench/insert</c>.</summary>
-    private sealed class BenchServer : IAsyncDisposable
-    {
-        private readonly WebApplicationFactory<WebProgram> _factory;
-
-        public BenchServer(DatabaseOptions database)
-        {
-            // WebApplicationFactory finds the app's content root from this variable (tests have a manifest instead).
-            Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_IMMUNISE_WEB", Path.Combine(Workspace.RepositoryRoot(), "src", "Immunise.Web"));
-            _factory = new WebApplicationFactory<WebProgram>().WithWebHostBuilder(host =>
-            {
-                host.UseEnvironment("Production");
-                foreach (var (key, value) in ServerProcess.EnvironmentFor(database))
-                {
-                    host.UseSetting(key.Replace("__", ":", StringComparison.Ordinal), value);
-                }
-
-                host.UseSetting("Logging:LogLevel:Default", "Warning");
-                host.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
-                host.ConfigureServices(services => services.AddSingleton<IStartupFilter, BareInsertEndpoint>());
-            });
-            _factory.UseKestrel(0);
-            _factory.StartServer();
-            Address = new Uri(_factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
-        }
-
-        public Uri Address { get; }
-
-        public ValueTask DisposeAsync() => _factory.DisposeAsync();
-    }
+    private static InProcessServer Host(DatabaseOptions database) =>
+        new(database, configure: services => services.AddSingleton<IStartupFilter, BareInsertEndpoint>());
 
     /// <summary>The baseline: one INSERT through the app's own <see cref="Database"/>, before any of the app's middleware.</summary>
     private sealed class BareInsertEndpoint : IStartupFilter

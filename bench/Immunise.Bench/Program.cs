@@ -5,7 +5,7 @@ using Immunise.Bench;
 
 // Immunise benchmarks. Each figure is measured beside a baseline in the same run on the same machine, and reported as a
 // ratio as well as an absolute rate. Usage:
-//   dotnet run -c Release --project bench/Immunise.Bench -- [all|import|lookup|eligibility|count|booking|notify] [--people N] [--seconds S]
+//   dotnet run -c Release --project bench/Immunise.Bench -- [all|import|lookup|eligibility|count|booking|notify|waitingroom] [--people N] [--seconds S]
 //       [--concurrency C] [--databases sqlite,postgres] [--rounds R] [--out FILE]
 var options = BenchOptions.Parse(args);
 var report = new StringBuilder();
@@ -42,6 +42,11 @@ try
     if (options.Suite is "all" or "notify")
     {
         report.Append(await NotifyBenchmark.RunAsync(options));
+    }
+
+    if (options.Suite is "all" or "waitingroom")
+    {
+        report.Append(await WaitingRoomBenchmark.RunAsync(options));
     }
 }
 finally

@@ -88,6 +88,7 @@ public static class Cli
         root.Subcommands.Add(UsersCommand(output, error));
         root.Subcommands.Add(EligibilityCommands.Campaigns(OpenMigratedAsync, p => p.GetValue(s_json), output, error));
         root.Subcommands.Add(EligibilityCommands.Count(OpenMigratedAsync, p => Reporter(p, output, error)));
+        root.Subcommands.Add(WaitingRoomCommands.Command(OpenMigratedAsync, p => Reporter(p, output, error)));
         return root;
     }
 

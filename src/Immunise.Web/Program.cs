@@ -19,6 +19,8 @@ using Immunise.Web.Hosting;
 using Immunise.Web.Pages.Book;
 using Immunise.Web.Pages.Manage;
 using Immunise.Web.Staff;
+using Immunise.Web.WaitingRoom;
+using Immunise.WaitingRoom;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 
@@ -90,6 +92,22 @@ builder.Services.AddHostedService<HoldReleaser>();
 // Site management (Pages/Staff/Sites): a site's status, and its sessions, templates and week's figures as site managers read them.
 builder.Services.AddSingleton<SetSiteStatus>();
 builder.Services.AddSingleton<SiteSchedule>();
+// Waiting room (D8, docs/waiting-room.md): its counters in the database, read by each node at most once a second; signed
+// tickets and admission tokens; a gate in front of /book and the booking API's holds and confirmations; the admission ticker.
+builder.Services.AddOptions<WaitingRoomOptions>().Bind(builder.Configuration.GetSection(WaitingRoomOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoomOptions>>().Value);
+builder.Services.AddSingleton<SigningKeys>();
+builder.Services.AddSingleton<QueueSigning>();
+builder.Services.AddSingleton<QueueCounters>();
+builder.Services.AddSingleton<LastSeen>();
+builder.Services.AddSingleton<IssueTickets>();
+builder.Services.AddSingleton<QueueStatus>();
+builder.Services.AddSingleton<AdmitVisitors>();
+builder.Services.AddSingleton<ChangeWaitingRoom>();
+builder.Services.AddSingleton<WaitingRoomFigures>();
+builder.Services.AddSingleton<WaitingRoomDoor>();
+builder.Services.AddHostedService<WaitingRoomWorker>();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, QueueJsonContext.Default));
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();
@@ -133,6 +151,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransfor
 builder.Services.AddRazorPages(o => o.Conventions
     .AllowAnonymousToPage("/Index")
     .AllowAnonymousToFolder("/Book")
+    .AllowAnonymousToFolder("/Queue")
     .AllowAnonymousToFolder("/Manage"));
 
 // The citizen journey (Pages/Book, Pages/Manage): its state in protected cookies, the register match, plain-English eligibility.
@@ -158,6 +177,7 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseMiddleware<QueueGate>();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -176,6 +196,7 @@ app.MapNotificationEndpoints();
 app.MapSiteEndpoints();
 app.MapBookingEndpoints();
 app.MapBookingFhirEndpoints();
+app.MapQueueEndpoints();
 app.MapStaffEndpoints();
 app.MapSiteDayEndpoints();
 

@@ -8,6 +8,7 @@ using Immunise.Common;
 using Immunise.People;
 using Immunise.Vaccines;
 using Immunise.Web.Access;
+using Immunise.Web.WaitingRoom;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,7 @@ namespace Immunise.Web.Api;
 /// appointments is audited. Writes take an <c>Idempotency-Key</c> header: a retry with the same key and body gets the
 /// first answer again (header <c>Idempotent-Replayed: true</c>), the same key with another body 422
 /// <c>idempotency-key-reused</c>, a retry while the first is still running 409 <c>idempotency-request-in-progress</c>.
+/// While the waiting room is active, holds and confirmations need an admission (<see cref="AdmissionFilter"/>).
 /// </summary>
 public static class BookingEndpoints
 {
@@ -34,10 +36,10 @@ public static class BookingEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        write.MapPost("/holds", HoldAsync).WithName("HoldSlot")
+        write.MapPost("/holds", HoldAsync).WithName("HoldSlot").RequireAdmission()
             .WithSummary("Hold a place in a slot for 5 minutes (NHS number + date of birth, slot, service; for dose 2 of a course, firstDoseReference)")
             .Produces<AppointmentResponse>(StatusCodes.Status201Created);
-        write.MapPost("/confirm", ConfirmAsync).WithName("ConfirmBooking")
+        write.MapPost("/confirm", ConfirmAsync).WithName("ConfirmBooking").RequireAdmission()
             .WithSummary("Confirm a hold (eligibility and the hold are checked again); contact details for the appointment's messages")
             .Produces<AppointmentResponse>();
         write.MapPost("/cancel", CancelAsync).WithName("CancelBooking")

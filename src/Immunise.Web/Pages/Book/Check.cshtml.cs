@@ -4,6 +4,7 @@ using Immunise.People;
 using Immunise.Records;
 using Immunise.Sites;
 using Immunise.Vaccines;
+using Immunise.Web.WaitingRoom;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Immunise.Web.Pages.Book;
@@ -12,7 +13,7 @@ namespace Immunise.Web.Pages.Book;
 /// Check your answers, then confirm: each held appointment is confirmed in order (<see cref="ConfirmBooking"/> checks the hold
 /// and eligibility again). A hold that lapsed sends the citizen back to choose that time again, saying why.
 /// </summary>
-public sealed class CheckModel(BookingJourneyStore store, ConfirmBooking confirm, GetSites sites, VaccineCatalogue catalogue) : BookingPage(store)
+public sealed class CheckModel(BookingJourneyStore store, ConfirmBooking confirm, GetSites sites, VaccineCatalogue catalogue, WaitingRoomDoor waitingRoom) : BookingPage(store)
 {
     public sealed record Row(int Appointment, string Label, string When, string SiteName, string Address, string? Vaccine);
 
@@ -75,6 +76,7 @@ public sealed class CheckModel(BookingJourneyStore store, ConfirmBooking confirm
         }
 
         Save(Journey with { Confirmed = references });
+        await waitingRoom.FinishAsync(HttpContext); // a place in the queue is one turn
         return RedirectToPage("/Book/Confirmation");
     }
 
