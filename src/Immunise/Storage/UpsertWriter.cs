@@ -65,9 +65,11 @@ internal static class UpsertWriter
                 await transaction.CommitAsync(cancellationToken);
                 return true;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected)
             {
-                _direct = false; // the batch rolls back with the transaction and is merged instead
+                // Another writer is loading the same people: a duplicate key, or (two straight copies meeting in opposite
+                // orders) a deadlock. The batch rolls back with the transaction and is merged instead, in key order.
+                _direct = false;
                 return false;
             }
         }
