@@ -39,7 +39,7 @@ internal static partial class StartUpLog
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Demo staff accounts refused: {Code}")]
     public static partial void DemoStaffRefused(ILogger logger, string code);
 
-    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Demo site's day at {Site}: site added {SiteAdded}, session added {SessionAdded}, {Appointments} appointments and {Batches} batches added")]
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "Demo site's day at {Site}: site added {SiteAdded}, session added {SessionAdded}, {Appointments} appointments and {Batches} batches added")]
     public static partial void SiteDaySeeded(ILogger logger, string site, bool siteAdded, bool sessionAdded, int appointments, int batches);
 }
 

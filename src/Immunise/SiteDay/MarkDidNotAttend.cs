@@ -130,9 +130,9 @@ public sealed partial class DidNotAttendWorker(MarkDidNotAttend mark, IOptions<S
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Marked {Count} appointments did-not-attend")]
+    [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Marked {Count} appointments did-not-attend")]
     private static partial void Marked(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Marking appointments did-not-attend failed: {Error}")]
+    [LoggerMessage(EventId = 7102, Level = LogLevel.Warning, Message = "Marking appointments did-not-attend failed: {Error}")]
     private static partial void Failed(ILogger logger, string error);
 }

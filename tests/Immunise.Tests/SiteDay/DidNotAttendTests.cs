@@ -132,6 +132,6 @@ public sealed class DidNotAttendTests
         }
 
         Assert.Equal("did-not-attend", status);
-        Assert.Contains(after.Logs.Lines, l => l.Contains("[7001] Marked 1 appointments did-not-attend", StringComparison.Ordinal));
+        Assert.Contains(after.Logs.Lines, l => l.Contains("[7101] Marked 1 appointments did-not-attend", StringComparison.Ordinal));
     }
 }
