@@ -26,28 +26,12 @@ public sealed class CheckIn(Database database, AuditLog audit, TimeProvider cloc
 
         var now = clock.GetUtcNow();
         var today = London.Day(now);
-        return await Deadlocks.RetryAsync<Result<DayAppointment>>(async () =>
+        return await DayRows.ChangeAsync<DayAppointment>(database, site, reference, today, async (connection, transaction, row) =>
         {
-            using var turn = await database.WriteTurnAsync(cancellationToken);
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var found = await DayRows.ForActionAsync(connection, transaction, site, reference, today, cancellationToken);
-            if (!found.Succeeded)
+            if (await DayRows.MoveAsync(connection, transaction, row, BookingStatus.CheckedIn, "checked_in", by.Id, now, cancellationToken,
+                    BookingStatus.Booked) is { } current)
             {
-                return found.Failure!;
-            }
-
-            var row = found.Value!;
-            var changed = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE bookings SET status = 'checked-in', checked_in_at = @now, checked_in_by = @by, updated_at = @now
-                WHERE id = @BookingId AND status = 'booked'
-                """,
-                new { row.BookingId, now, by = by.Id }, transaction, cancellationToken: cancellationToken));
-            if (changed == 0)
-            {
-                var current = await DayRows.ByReferenceAsync(connection, transaction, row.Reference, cancellationToken);
-                return current!.Status switch
+                return current.Status switch
                 {
                     BookingStatus.CheckedIn => current.ToAppointment(), // checked in already (a double click, two receptionists)
                     BookingStatus.Cancelled => SiteDayCodes.BookingCancelled,
@@ -59,6 +43,6 @@ public sealed class CheckIn(Database database, AuditLog audit, TimeProvider cloc
                 "Booking", row.Reference, $"site {site}"), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return row.ToAppointment() with { Status = BookingStatus.CheckedIn, CheckedInAt = now, CheckedInBy = by.Id };
-        });
+        }, cancellationToken);
     }
 }

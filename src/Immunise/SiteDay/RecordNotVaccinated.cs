@@ -31,27 +31,11 @@ public sealed class RecordNotVaccinated(Database database, AuditLog audit, TimeP
 
         var now = clock.GetUtcNow();
         var today = London.Day(now);
-        return await Deadlocks.RetryAsync<Result<DayAppointment>>(async () =>
+        return await DayRows.ChangeAsync<DayAppointment>(database, site, reference, today, async (connection, transaction, row) =>
         {
-            using var turn = await database.WriteTurnAsync(cancellationToken);
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var found = await DayRows.ForActionAsync(connection, transaction, site, reference, today, cancellationToken);
-            if (!found.Succeeded)
+            if (await DayRows.MoveAsync(connection, transaction, row, BookingStatus.NotVaccinated, "closed", by.Id, now, cancellationToken,
+                    BookingStatus.Booked, BookingStatus.CheckedIn) is { } current)
             {
-                return found.Failure!;
-            }
-
-            var row = found.Value!;
-            var closed = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE bookings SET status = 'not-vaccinated', closed_at = @now, closed_by = @by, updated_at = @now
-                WHERE id = @BookingId AND status IN ('booked', 'checked-in')
-                """,
-                new { row.BookingId, now, by = by.Id }, transaction, cancellationToken: cancellationToken));
-            if (closed == 0)
-            {
-                var current = (await DayRows.ByReferenceAsync(connection, transaction, row.Reference, cancellationToken))!;
                 return current.Status switch
                 {
                     BookingStatus.NotVaccinated when current.NotVaccinatedReason == why => current.ToAppointment(),
@@ -73,6 +57,6 @@ public sealed class RecordNotVaccinated(Database database, AuditLog audit, TimeP
                 $"site {site}, reason {why}"), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return row.ToAppointment() with { Status = BookingStatus.NotVaccinated, ClosedAt = now, ClosedBy = by.Id, NotVaccinatedReason = why };
-        });
+        }, cancellationToken);
     }
 }

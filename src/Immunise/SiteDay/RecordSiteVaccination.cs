@@ -61,29 +61,13 @@ public sealed class RecordSiteVaccination(Database database, VaccinationPlanner 
 
         var now = clock.GetUtcNow();
         var today = London.Day(now);
-        return await Deadlocks.RetryAsync<Result<SiteVaccination>>(async () =>
+        return await DayRows.ChangeAsync<SiteVaccination>(database, site, reference, today, async (connection, transaction, row) =>
         {
-            using var turn = await database.WriteTurnAsync(cancellationToken);
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var found = await DayRows.ForActionAsync(connection, transaction, site, reference, today, cancellationToken);
-            if (!found.Succeeded)
-            {
-                return found.Failure!;
-            }
-
             // Claim the appointment first: a second recording waits here for the first to finish, then finds it closed.
-            var row = found.Value!;
-            var claimed = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE bookings SET status = 'vaccinated', closed_at = @now, closed_by = @by, updated_at = @now
-                WHERE id = @BookingId AND status IN ('booked', 'checked-in')
-                """,
-                new { row.BookingId, now, by = clinician.Id }, transaction, cancellationToken: cancellationToken));
-            if (claimed == 0)
+            if (await DayRows.MoveAsync(connection, transaction, row, BookingStatus.Vaccinated, "closed", clinician.Id, now, cancellationToken,
+                    BookingStatus.Booked, BookingStatus.CheckedIn) is { } current)
             {
-                var current = await DayRows.ByReferenceAsync(connection, transaction, row.Reference, cancellationToken);
-                return current!.Status switch
+                return current.Status switch
                 {
                     BookingStatus.Vaccinated => SiteDayCodes.AlreadyVaccinated,
                     BookingStatus.Cancelled => SiteDayCodes.BookingCancelled,
@@ -116,7 +100,7 @@ public sealed class RecordSiteVaccination(Database database, VaccinationPlanner 
                 Status = BookingStatus.Vaccinated, ClosedAt = now, ClosedBy = clinician.Id, VaccinationEventId = vaccination.Id,
             };
             return new SiteVaccination(vaccination, given.Value.Consent, outcomeId, appointment, null, false);
-        });
+        }, cancellationToken);
     }
 
     public async Task<Result<SiteVaccination>> ForWalkInAsync(string siteOdsCode, WalkInVaccinationRequest request, StaffMember clinician, CancellationToken cancellationToken = default)

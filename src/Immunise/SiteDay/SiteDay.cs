@@ -4,6 +4,7 @@ using Immunise.Audit;
 using Immunise.Booking;
 using Immunise.Common;
 using Immunise.People;
+using Immunise.Storage;
 
 namespace Immunise.SiteDay;
 
@@ -176,6 +177,41 @@ internal static class DayRows
         JOIN people p ON p.nhs_number = b.nhs_number
         LEFT JOIN site_outcomes o ON o.booking_id = b.id
         """;
+
+    /// <summary>
+    /// Runs <paramref name="change"/> on the appointment an action at <paramref name="site"/> today is about, in a write
+    /// transaction (SQLite's write turn; run again if PostgreSQL picks it as a deadlock's victim). The change commits; a
+    /// change that returns without committing leaves nothing behind.
+    /// </summary>
+    public static Task<Result<T>> ChangeAsync<T>(
+        Database database, string site, string? reference, DateOnly today, Func<DbConnection, DbTransaction, Row, Task<Result<T>>> change,
+        CancellationToken cancellationToken) =>
+        Deadlocks.RetryAsync<Result<T>>(async () =>
+        {
+            using var turn = await database.WriteTurnAsync(cancellationToken);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var found = await ForActionAsync(connection, transaction, site, reference, today, cancellationToken);
+            return found.Succeeded ? await change(connection, transaction, found.Value!) : found.Failure!;
+        });
+
+    /// <summary>
+    /// Moves the appointment to <paramref name="to"/> if it is still in one of <paramref name="from"/>, stamping when and by whom
+    /// in the <paramref name="stamp"/> columns (<c>checked_in</c> or <c>closed</c>); null when it moved, otherwise the
+    /// appointment as it now is (someone else got there first), for the caller to judge.
+    /// </summary>
+    public static async Task<Row?> MoveAsync(
+        DbConnection connection, DbTransaction transaction, Row row, string to, string stamp, string by, DateTimeOffset now, CancellationToken cancellationToken,
+        params string[] from)
+    {
+        var moved = await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE bookings SET status = @to, {stamp}_at = @now, {stamp}_by = @by, updated_at = @now
+            WHERE id = @BookingId AND status IN ({string.Join(", ", from.Select(f => $"'{f}'"))})
+            """,
+            new { row.BookingId, to, now, by }, transaction, cancellationToken: cancellationToken));
+        return moved == 1 ? null : await ByReferenceAsync(connection, transaction, row.Reference, cancellationToken);
+    }
 
     /// <summary>A booking of this reference, of any status and any site.</summary>
     public static Task<Row?> ByReferenceAsync(DbConnection connection, DbTransaction? transaction, string reference, CancellationToken cancellationToken) =>
