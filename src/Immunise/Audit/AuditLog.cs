@@ -72,8 +72,10 @@ public sealed class AuditLog : IAsyncDisposable
     {
         _database = database;
         _clock = clock;
-        // PostgreSQL commits several batches side by side; SQLite has one writer, so more would only queue for its lock.
-        _maxInFlight = database.Dialect.IsPostgres ? 4 : 1;
+        // One batch at a time on both databases. SQLite has one writer, so more would only queue for its lock. On PostgreSQL
+        // four side by side made batches four times smaller and each one a round trip and a commit: person lookups spent
+        // about 290 µs of the service's CPU each with four, 215 µs with one, and answered 25-35 % more a second.
+        _maxInFlight = 1;
         _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
         _sqlite = new SqliteWriter(database);
         _writer = Task.Run(WriteBatchesAsync).ContinueWith(FailWhatIsLeft, TaskScheduler.Default);
