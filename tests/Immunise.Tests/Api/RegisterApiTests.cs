@@ -58,6 +58,7 @@ public sealed class RegisterApiTests
         await AssertProblemAsync(await wrongKey.GetAsync("/api/v1/people/9434765919"), HttpStatusCode.Unauthorized, "unauthenticated");
         await AssertProblemAsync(await writer.GetAsync("/api/v1/people/9434765919"), HttpStatusCode.Forbidden, "forbidden");
         Assert.Empty(await app.AuditFor(ImmuniseApp.Sarah));
+        Assert.Empty(await app.AuditFor(NhsNumber.Parse("9990000018"))); // no one was read: nothing to audit
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
