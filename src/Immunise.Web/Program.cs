@@ -107,7 +107,11 @@ builder.Services.AddSingleton<ChangeWaitingRoom>();
 builder.Services.AddSingleton<WaitingRoomFigures>();
 builder.Services.AddSingleton<WaitingRoomDoor>();
 builder.Services.AddHostedService<WaitingRoomWorker>();
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, QueueJsonContext.Default));
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.TypeInfoResolverChain.Insert(0, QueueJsonContext.Default);
+    o.SerializerOptions.TypeInfoResolverChain.Insert(1, RegisterJsonContext.Default);
+});
 
 // HTTP: errors as ProblemDetails or OperationOutcome, API-key authentication with one policy per scope.
 builder.Services.AddProblemDetails();

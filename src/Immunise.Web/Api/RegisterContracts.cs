@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Vaccines;
@@ -124,3 +126,13 @@ public sealed record RecordVaccinationBody(
 }
 
 public sealed record EnteredInErrorBody(string? Reason);
+
+/// <summary>
+/// The register's most frequent answers written by generated code instead of reflection-built metadata: a person lookup is
+/// the API's hottest read (the ping baseline is here too, so both sides of the lookup benchmark are written the same way).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(PingResponse))]
+[JsonSerializable(typeof(PersonResponse))]
+[JsonSerializable(typeof(VaccinationListResponse))]
+public sealed partial class RegisterJsonContext : JsonSerializerContext;
