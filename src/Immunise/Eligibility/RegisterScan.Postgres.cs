@@ -1,16 +1,17 @@
 using System.Data;
 using System.Globalization;
+using System.Text;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Immunise.Eligibility;
 
 internal sealed partial class RegisterScan
 {
     /// <summary>
-    /// Reads chunks from PostgreSQL as binary <c>COPY … TO STDOUT</c>: the chunk's cohorts and events first (kept in lists
-    /// reused from chunk to chunk), then its people streamed and merged with them. Dates come as <c>date</c>; NHS numbers as
-    /// their text, parsed here (a cast to <c>bigint</c> in every row cost the server more than the parse costs us).
+    /// Reads chunks from PostgreSQL as binary <c>COPY … TO STDOUT</c>, its bytes parsed here (<see cref="CopyRows"/>): the
+    /// chunk's cohorts and events first (kept in lists reused from chunk to chunk), then its people streamed and merged with
+    /// them. Dates come as <c>date</c>; NHS numbers as their text, parsed here (a cast to <c>bigint</c> in every row cost the
+    /// server more than the parse costs us); texts are looked up by their bytes, so a person makes no string.
     /// <c>COPY</c> takes no parameters: the bounds are digits and the targets the register's own names, written into the
     /// statement; a region or ICB goes in as a transaction setting.
     /// </summary>
@@ -24,6 +25,7 @@ internal sealed partial class RegisterScan
         private readonly string? _events;
         private readonly List<(long Nhs, StoredLabel Label)> _cohortRows = [];
         private readonly List<(long Nhs, int Target, bool Completed, int Day)> _eventRows = [];
+        private readonly CopyRows _rows = new();
 
         public PostgresChunks(NpgsqlConnection connection, CountPlan plan, string? region, string? icb)
             : base(plan)
@@ -54,20 +56,20 @@ internal sealed partial class RegisterScan
             var join = joined ? " LEFT JOIN postcodes pc ON pc.postcode = p.postcode" : "";
             var filter = (region is null ? "" : " AND pc.region_ods_code = current_setting('immunise.count_region')")
                 + (icb is null ? "" : " AND pc.icb_ods_code = current_setting('immunise.count_icb')");
-            _people = Copy(
+            _people = CopyOut(
                 $$"""
                 SELECT p.nhs_number, p.date_of_birth, p.date_of_death, p.care_home_resident, p.clinical_risk_groups, p.occupations{{columns}}
                 FROM people p{{join}}
                 WHERE p.nhs_number >= '{0}' AND p.nhs_number <= '{1}'{{filter}}
                 ORDER BY p.nhs_number
                 """);
-            _cohorts = Copy("SELECT c.nhs_number, c.cohort_label FROM person_cohorts c WHERE c.nhs_number >= '{0}' AND c.nhs_number <= '{1}' ORDER BY c.nhs_number");
-            _imported = Copy("SELECT DISTINCT a.nhs_number FROM person_attributes a WHERE a.nhs_number >= '{0}' AND a.nhs_number <= '{1}'");
+            _cohorts = CopyOut("SELECT c.nhs_number, c.cohort_label FROM person_cohorts c WHERE c.nhs_number >= '{0}' AND c.nhs_number <= '{1}' ORDER BY c.nhs_number");
+            _imported = CopyOut("SELECT DISTINCT a.nhs_number FROM person_attributes a WHERE a.nhs_number >= '{0}' AND a.nhs_number <= '{1}'");
             if (plan.Targets.Count > 0)
             {
                 var slots = string.Join(" ", plan.Targets.Select((t, i) => $"WHEN {Literal(t)} THEN {i}"));
                 var wanted = string.Join(", ", plan.Targets.Select(Literal));
-                _events = Copy(
+                _events = CopyOut(
                     $$"""
                     SELECT v.nhs_number, CASE v.target_disease {{slots}} END, v.status = 'completed', v.occurred_on
                     FROM vaccination_events v
@@ -83,58 +85,57 @@ internal sealed partial class RegisterScan
         {
             var low = from.ToString("D10", CultureInfo.InvariantCulture);
             var high = (to - 1).ToString("D10", CultureInfo.InvariantCulture);
+            var rows = _rows;
             Imported.Clear();
-            using (var rows = Export(_imported, low, high))
+            using (var copy = Copy(_imported, low, high))
             {
-                while (rows.StartRow() != -1)
+                while (rows.Next())
                 {
-                    Imported.Add(Nhs(rows));
+                    Imported.Add(Nhs(rows.Bytes(0)));
                 }
             }
 
             _cohortRows.Clear();
-            using (var rows = Export(_cohorts, low, high))
+            using (var copy = Copy(_cohorts, low, high))
             {
-                while (rows.StartRow() != -1)
+                while (rows.Next())
                 {
-                    _cohortRows.Add((Nhs(rows), CohortLabels.Get(rows.Read<string>(NpgsqlDbType.Text))));
+                    _cohortRows.Add((Nhs(rows.Bytes(0)), CohortLabels.Get(rows.Bytes(1))));
                 }
             }
 
             _eventRows.Clear();
             if (_events is not null)
             {
-                using var rows = Export(_events, low, high);
-                while (rows.StartRow() != -1)
+                using var copy = Copy(_events, low, high);
+                while (rows.Next())
                 {
-                    _eventRows.Add((Nhs(rows), rows.Read<int>(NpgsqlDbType.Integer), rows.Read<bool>(NpgsqlDbType.Boolean), Day(rows)));
+                    _eventRows.Add((Nhs(rows.Bytes(0)), rows.Int32(1), rows.Boolean(2), rows.Date(3)));
                 }
             }
 
             long read = 0;
             int cohort = 0, dose = 0;
             var person = Person;
-            using var people = Export(_people, low, high);
-            while (people.StartRow() != -1)
+            using var people = Copy(_people, low, high);
+            while (rows.Next())
             {
                 read++;
-                var nhs = Nhs(people);
+                var nhs = Nhs(rows.Bytes(0));
                 Begin(nhs);
-                person.DateOfBirth = Day(people);
-                person.DateOfDeath = Day(people);
-                person.CareHomeResident = people.Read<bool>(NpgsqlDbType.Boolean);
-                var risks = Text(people);
-                var occupations = Text(people);
+                person.DateOfBirth = rows.Date(1);
+                person.DateOfDeath = rows.Date(2);
+                person.CareHomeResident = rows.Boolean(3);
                 if (AllColumns)
                 {
-                    person.ClinicalRiskGroups = risks;
-                    person.Occupations = occupations;
-                    person.Sex = Text(people) ?? "";
-                    person.Postcode = Text(people) ?? "";
-                    person.GpPracticeCode = Text(people);
-                    person.IcbOdsCode = Text(people);
-                    person.RegionOdsCode = Text(people);
-                    person.LsoaCode = Text(people);
+                    person.ClinicalRiskGroups = rows.Text(4);
+                    person.Occupations = rows.Text(5);
+                    person.Sex = rows.Text(6) ?? "";
+                    person.Postcode = rows.Text(7) ?? "";
+                    person.GpPracticeCode = rows.Text(8);
+                    person.IcbOdsCode = rows.Text(9);
+                    person.RegionOdsCode = rows.Text(10);
+                    person.LsoaCode = rows.Text(11);
                 }
 
                 while (cohort < _cohortRows.Count && _cohortRows[cohort].Nhs < nhs)
@@ -158,22 +159,23 @@ internal sealed partial class RegisterScan
                     Event(target, completed, day);
                 }
 
-                End(risks is null ? null : RiskLabels.Get(risks), occupations is null ? null : OccupationLabels.Get(occupations), tally, forEngine);
+                // A NULL reads as no bytes: no risk groups or occupations, as an empty text would.
+                End(RiskLabels.Get(rows.Bytes(4)), OccupationLabels.Get(rows.Bytes(5)), tally, forEngine);
             }
 
             return read;
         }
 
-        /// <summary>An NHS number's digits as a number (cheaper here than a cast to bigint in every row on the server).</summary>
-        private static long Nhs(NpgsqlBinaryExporter rows)
+        /// <summary>An NHS number's digits (its text's UTF-8 bytes) as a number: cheaper here than a cast to bigint on the server.</summary>
+        private static long Nhs(ReadOnlySpan<byte> text)
         {
             long number = 0;
-            foreach (var c in rows.Read<string>(NpgsqlDbType.Text))
+            foreach (var b in text)
             {
-                var digit = c - '0';
+                var digit = b - (byte)'0';
                 if ((uint)digit > 9)
                 {
-                    throw new InvalidDataException("A stored NHS number is not all digits.");
+                    throw new InvalidDataException($"A stored NHS number is not all digits: '{Encoding.UTF8.GetString(text)}'.");
                 }
 
                 number = (number * 10) + digit;
@@ -182,33 +184,15 @@ internal sealed partial class RegisterScan
             return number;
         }
 
-        /// <summary>A date column as <c>yyyymmdd</c>, 0 when null.</summary>
-        private static int Day(NpgsqlBinaryExporter rows)
+        /// <summary>Starts a chunk's copy; its rows are then read with <see cref="_rows"/> until it ends.</summary>
+        private NpgsqlRawCopyStream Copy(string copy, string low, string high)
         {
-            if (rows.IsNull)
-            {
-                rows.Skip();
-                return 0;
-            }
-
-            return CountPlan.ToNumber(rows.Read<DateOnly>(NpgsqlDbType.Date));
+            var stream = _connection.BeginRawBinaryCopy(string.Format(CultureInfo.InvariantCulture, copy, low, high));
+            _rows.Begin(stream);
+            return stream;
         }
 
-        private static string? Text(NpgsqlBinaryExporter rows)
-        {
-            if (rows.IsNull)
-            {
-                rows.Skip();
-                return null;
-            }
-
-            return rows.Read<string>(NpgsqlDbType.Text);
-        }
-
-        private NpgsqlBinaryExporter Export(string copy, string low, string high) =>
-            _connection.BeginBinaryExport(string.Format(CultureInfo.InvariantCulture, copy, low, high));
-
-        private static string Copy(string select) => $"COPY ({select}) TO STDOUT (FORMAT BINARY)";
+        private static string CopyOut(string select) => $"COPY ({select}) TO STDOUT (FORMAT BINARY)";
 
         /// <summary>A register target name as an SQL literal; they are ours, but anything else is refused rather than quoted.</summary>
         private static string Literal(string target) =>
