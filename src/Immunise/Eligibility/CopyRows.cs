@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Immunise.Eligibility;
@@ -14,6 +15,7 @@ namespace Immunise.Eligibility;
 internal sealed class CopyRows
 {
     private const int MaxFields = 32;
+
     /// <summary>The header's signature: <c>PGCOPY\n\377\r\n\0</c>.</summary>
     private static readonly byte[] s_signature = [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00];
     private static readonly int s_postgresEpoch = new DateOnly(2000, 1, 1).DayNumber;
@@ -25,18 +27,17 @@ internal sealed class CopyRows
     private int _rowLength;
 
     /// <summary>Starts reading a new copy's bytes: checks and skips its header.</summary>
-    public void Begin(Stream stream)
+    public async ValueTask BeginAsync(Stream stream, CancellationToken cancellationToken)
     {
         _stream = stream;
         _start = _end = _rowLength = 0;
-        if (!Ensure(s_signature.Length + 8) || !_buffer.AsSpan(0, s_signature.Length).SequenceEqual(s_signature))
+        if (!await FillAsync(s_signature.Length + 8, cancellationToken) || !_buffer.AsSpan(0, s_signature.Length).SequenceEqual(s_signature))
         {
             throw new InvalidDataException("Not a binary COPY: the header is missing.");
         }
 
-        var extension = BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(s_signature.Length + 4));
-        var header = s_signature.Length + 8 + extension;
-        if (!Ensure(header))
+        var header = s_signature.Length + 8 + BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(s_signature.Length + 4));
+        if (!await FillAsync(header, cancellationToken))
         {
             throw new InvalidDataException("A binary COPY ended inside its header.");
         }
@@ -44,21 +45,52 @@ internal sealed class CopyRows
         _start = header;
     }
 
-    /// <summary>Moves to the next row, read whole; false at the end of the copy.</summary>
-    public bool Next()
+    /// <summary>Moves to the next row, read whole; false at the end of the copy. Waits only when the row is not yet buffered.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ValueTask<bool> NextAsync(CancellationToken cancellationToken)
     {
         _start += _rowLength;
         _rowLength = 0;
-        if (!Ensure(2))
+        var length = Buffered(out _);
+        return length != 0 ? new ValueTask<bool>(Found(length)) : NextAfterReadingAsync(cancellationToken);
+    }
+
+    private async ValueTask<bool> NextAfterReadingAsync(CancellationToken cancellationToken)
+    {
+        int length;
+        while ((length = Buffered(out var needed)) == 0)
         {
-            return false;
+            var read = await _stream.ReadAsync(Room(needed), cancellationToken);
+            if (read == 0)
+            {
+                // The stream ended: cleanly between rows, or inside one.
+                return _end > _start ? throw new InvalidDataException("A binary COPY ended inside a row.") : false;
+            }
+
+            _end += read;
+        }
+
+        return Found(length);
+    }
+
+    /// <summary>
+    /// The length of the row at the buffer's start when all of it is buffered (its fields' offsets noted), -1 for the copy's
+    /// trailer, or 0 when <paramref name="needed"/> bytes from the row's start must be buffered to say more.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Buffered(out int needed)
+    {
+        var available = _end - _start;
+        needed = 2;
+        if (available < needed)
+        {
+            return 0;
         }
 
         var count = BinaryPrimitives.ReadInt16BigEndian(_buffer.AsSpan(_start));
         if (count < 0)
         {
-            _rowLength = 2;
-            return false;
+            return -1;
         }
 
         if (count > MaxFields)
@@ -67,17 +99,25 @@ internal sealed class CopyRows
         }
 
         // Offsets are from the row's start (which a refill may move): each field's is that of its length.
-        var length = 2;
         for (var field = 0; field < count; field++)
         {
-            Need(length + 4);
-            _fields[field] = length;
-            length += 4 + Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + length)));
+            if (available < needed + 4)
+            {
+                needed += 4;
+                return 0;
+            }
+
+            _fields[field] = needed;
+            needed += 4 + Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + needed)));
         }
 
-        Need(length);
-        _rowLength = length;
-        return true;
+        return available < needed ? 0 : needed;
+    }
+
+    private bool Found(int length)
+    {
+        _rowLength = length < 0 ? 2 : length;
+        return length > 0;
     }
 
     public bool IsNull(int field) => Length(field) < 0;
@@ -110,33 +150,12 @@ internal sealed class CopyRows
 
     private int Length(int field) => BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + _fields[field]));
 
-    private void Need(int bytes)
-    {
-        if (!Ensure(bytes))
-        {
-            throw new InvalidDataException("A binary COPY ended inside a row.");
-        }
-    }
-
-    /// <summary>Makes sure the buffer holds at least this many bytes from the row's start; false when the copy ends first.</summary>
-    private bool Ensure(int bytes)
+    /// <summary>Reads until the buffer holds at least this many bytes from the row's start; false when the copy ends first.</summary>
+    private async ValueTask<bool> FillAsync(int bytes, CancellationToken cancellationToken)
     {
         while (_end - _start < bytes)
         {
-            if (_start > 0)
-            {
-                // Move what is left of the row to the front, and grow the buffer for a row longer than it.
-                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-                _end -= _start;
-                _start = 0;
-            }
-
-            if (bytes > _buffer.Length)
-            {
-                Array.Resize(ref _buffer, Math.Max(bytes, _buffer.Length * 2));
-            }
-
-            var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            var read = await _stream.ReadAsync(Room(bytes), cancellationToken);
             if (read == 0)
             {
                 return false;
@@ -146,5 +165,25 @@ internal sealed class CopyRows
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The free part of the buffer after what is buffered, with room for <paramref name="needed"/> bytes from the row's
+    /// start: what is left of the row moves to the front when it would not fit, and the buffer grows for a longer row.
+    /// </summary>
+    private Memory<byte> Room(int needed)
+    {
+        if (_buffer.Length - _start < needed)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+            if (needed > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+            }
+        }
+
+        return _buffer.AsMemory(_end);
     }
 }

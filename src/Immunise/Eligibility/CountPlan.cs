@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Immunise.Eligibility;
@@ -164,6 +165,7 @@ internal sealed partial class CountPlan
     /// cohorts name. People with the same signature are decided alike, so a count decides each signature once (a register
     /// holds a few hundred) and costs a person only their rules' predicates.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ulong Signature(ScannedPerson person)
     {
         ulong bits = 0;
@@ -477,6 +479,7 @@ internal sealed partial class CountPlan
     /// <summary>A date (yyyymmdd, 0 when missing) against a number; a missing date gives what the engine gives for null.</summary>
     private sealed class DateCompareRule(Func<ScannedPerson, int> value, long against, OperatorKind comparison, bool whenMissing) : CompiledRule
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override bool Matches(ScannedPerson person)
         {
             var date = value(person);
@@ -527,6 +530,7 @@ internal sealed partial class CountPlan
     /// </summary>
     private sealed class MembershipRule(int[] labels, bool listsVirtual, bool hasVirtual, bool isIn, bool whenMissing) : CompiledRule
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override bool Matches(ScannedPerson person)
         {
             if (!person.AnyCohort && !hasVirtual)
@@ -581,6 +585,7 @@ internal sealed class CountTally
 
     public long People { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ScannedPerson person)
     {
         People++;
@@ -599,6 +604,7 @@ internal sealed class CountTally
         Count(decision);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Count(Decision decision)
     {
         for (var c = 0; c < decision.Status.Length; c++)

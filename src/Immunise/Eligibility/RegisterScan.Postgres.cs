@@ -1,5 +1,6 @@
 using System.Data;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Npgsql;
 
@@ -13,7 +14,9 @@ internal sealed partial class RegisterScan
     /// them. Dates come as <c>date</c>; NHS numbers as their text, parsed here (a cast to <c>bigint</c> in every row cost the
     /// server more than the parse costs us); texts are looked up by their bytes, so a person makes no string.
     /// <c>COPY</c> takes no parameters: the bounds are digits and the targets the register's own names, written into the
-    /// statement; a region or ICB goes in as a transaction setting.
+    /// statement; a region or ICB goes in as a transaction setting. The copies are read asynchronously: Npgsql's sockets are
+    /// non-blocking, so a synchronous read that has to wait for the server waits through the socket engine and the thread
+    /// pool, which cost the client about a third more per person.
     /// </summary>
     private sealed class PostgresChunks : ChunkReader
     {
@@ -26,11 +29,20 @@ internal sealed partial class RegisterScan
         private readonly List<(long Nhs, StoredLabel Label)> _cohortRows = [];
         private readonly List<(long Nhs, int Target, bool Completed, int Day)> _eventRows = [];
         private readonly CopyRows _rows = new();
+        private readonly Action<CopyRows> _addImported;
+        private readonly Action<CopyRows> _addCohort;
+        private readonly Action<CopyRows> _addEvent;
+        private readonly Action<CopyRows> _decide;
+        private CountTally? _tally;
+        private List<string>? _forEngine;
+        private int _cohortAt;
+        private int _eventAt;
 
         public PostgresChunks(NpgsqlConnection connection, CountPlan plan, string? region, string? icb)
             : base(plan)
         {
             _connection = connection;
+            (_addImported, _addCohort, _addEvent, _decide) = (AddImported, AddCohort, AddEvent, Decide);
 
             // One read-only transaction for the worker, whose settings keep every range read in its index's order: without
             // them the planner prefers a bitmap scan and a sort by NHS number (twice the server's work), or parallel workers.
@@ -81,89 +93,93 @@ internal sealed partial class RegisterScan
 
         public override void Dispose() => _transaction.Dispose();
 
-        public override long Read(long from, long to, CountTally tally, List<string> forEngine)
+        public override async ValueTask<long> ReadAsync(long from, long to, CountTally tally, List<string> forEngine, CancellationToken cancellationToken)
         {
             var low = from.ToString("D10", CultureInfo.InvariantCulture);
             var high = (to - 1).ToString("D10", CultureInfo.InvariantCulture);
-            var rows = _rows;
             Imported.Clear();
-            using (var copy = Copy(_imported, low, high))
-            {
-                while (rows.Next())
-                {
-                    Imported.Add(Nhs(rows.Bytes(0)));
-                }
-            }
-
             _cohortRows.Clear();
-            using (var copy = Copy(_cohorts, low, high))
-            {
-                while (rows.Next())
-                {
-                    _cohortRows.Add((Nhs(rows.Bytes(0)), CohortLabels.Get(rows.Bytes(1))));
-                }
-            }
-
             _eventRows.Clear();
+            await CopyAsync(_imported, low, high, _addImported, cancellationToken);
+            await CopyAsync(_cohorts, low, high, _addCohort, cancellationToken);
             if (_events is not null)
             {
-                using var copy = Copy(_events, low, high);
-                while (rows.Next())
-                {
-                    _eventRows.Add((Nhs(rows.Bytes(0)), rows.Int32(1), rows.Boolean(2), rows.Date(3)));
-                }
+                await CopyAsync(_events, low, high, _addEvent, cancellationToken);
             }
 
-            long read = 0;
-            int cohort = 0, dose = 0;
-            var person = Person;
-            using var people = Copy(_people, low, high);
-            while (rows.Next())
+            (_tally, _forEngine, _cohortAt, _eventAt) = (tally, forEngine, 0, 0);
+            return await CopyAsync(_people, low, high, _decide, cancellationToken);
+        }
+
+        /// <summary>Runs one of the chunk's copies, handing each row to <paramref name="row"/>; returns how many rows it had.</summary>
+        private async Task<long> CopyAsync(string copy, string low, string high, Action<CopyRows> row, CancellationToken cancellationToken)
+        {
+            await using var stream = await _connection.BeginRawBinaryCopyAsync(string.Format(CultureInfo.InvariantCulture, copy, low, high), cancellationToken);
+            await _rows.BeginAsync(stream, cancellationToken);
+            long rows = 0;
+            while (await _rows.NextAsync(cancellationToken))
             {
-                read++;
-                var nhs = Nhs(rows.Bytes(0));
-                Begin(nhs);
-                person.DateOfBirth = rows.Date(1);
-                person.DateOfDeath = rows.Date(2);
-                person.CareHomeResident = rows.Boolean(3);
-                if (AllColumns)
-                {
-                    person.ClinicalRiskGroups = rows.Text(4);
-                    person.Occupations = rows.Text(5);
-                    person.Sex = rows.Text(6) ?? "";
-                    person.Postcode = rows.Text(7) ?? "";
-                    person.GpPracticeCode = rows.Text(8);
-                    person.IcbOdsCode = rows.Text(9);
-                    person.RegionOdsCode = rows.Text(10);
-                    person.LsoaCode = rows.Text(11);
-                }
-
-                while (cohort < _cohortRows.Count && _cohortRows[cohort].Nhs < nhs)
-                {
-                    cohort++;
-                }
-
-                for (; cohort < _cohortRows.Count && _cohortRows[cohort].Nhs == nhs; cohort++)
-                {
-                    Cohort(_cohortRows[cohort].Label);
-                }
-
-                while (dose < _eventRows.Count && _eventRows[dose].Nhs < nhs)
-                {
-                    dose++;
-                }
-
-                for (; dose < _eventRows.Count && _eventRows[dose].Nhs == nhs; dose++)
-                {
-                    var (_, target, completed, day) = _eventRows[dose];
-                    Event(target, completed, day);
-                }
-
-                // A NULL reads as no bytes: no risk groups or occupations, as an empty text would.
-                End(RiskLabels.Get(rows.Bytes(4)), OccupationLabels.Get(rows.Bytes(5)), tally, forEngine);
+                row(_rows);
+                rows++;
             }
 
-            return read;
+            return rows;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AddImported(CopyRows rows) => Imported.Add(Nhs(rows.Bytes(0)));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AddCohort(CopyRows rows) => _cohortRows.Add((Nhs(rows.Bytes(0)), CohortLabels.Get(rows.Bytes(1))));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AddEvent(CopyRows rows) => _eventRows.Add((Nhs(rows.Bytes(0)), rows.Int32(1), rows.Boolean(2), rows.Date(3)));
+
+        /// <summary>The person in the current row of the people's copy, with their cohorts' and events' rows, decided.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Decide(CopyRows rows)
+        {
+            var person = Person;
+            var nhs = Nhs(rows.Bytes(0));
+            Begin(nhs);
+            person.DateOfBirth = rows.Date(1);
+            person.DateOfDeath = rows.Date(2);
+            person.CareHomeResident = rows.Boolean(3);
+            if (AllColumns)
+            {
+                person.ClinicalRiskGroups = rows.Text(4);
+                person.Occupations = rows.Text(5);
+                person.Sex = rows.Text(6) ?? "";
+                person.Postcode = rows.Text(7) ?? "";
+                person.GpPracticeCode = rows.Text(8);
+                person.IcbOdsCode = rows.Text(9);
+                person.RegionOdsCode = rows.Text(10);
+                person.LsoaCode = rows.Text(11);
+            }
+
+            while (_cohortAt < _cohortRows.Count && _cohortRows[_cohortAt].Nhs < nhs)
+            {
+                _cohortAt++;
+            }
+
+            for (; _cohortAt < _cohortRows.Count && _cohortRows[_cohortAt].Nhs == nhs; _cohortAt++)
+            {
+                Cohort(_cohortRows[_cohortAt].Label);
+            }
+
+            while (_eventAt < _eventRows.Count && _eventRows[_eventAt].Nhs < nhs)
+            {
+                _eventAt++;
+            }
+
+            for (; _eventAt < _eventRows.Count && _eventRows[_eventAt].Nhs == nhs; _eventAt++)
+            {
+                var (_, target, completed, day) = _eventRows[_eventAt];
+                Event(target, completed, day);
+            }
+
+            // A NULL reads as no bytes: no risk groups or occupations, as an empty text would.
+            End(RiskLabels.Get(rows.Bytes(4)), OccupationLabels.Get(rows.Bytes(5)), _tally!, _forEngine!);
         }
 
         /// <summary>An NHS number's digits (its text's UTF-8 bytes) as a number: cheaper here than a cast to bigint on the server.</summary>
@@ -182,14 +198,6 @@ internal sealed partial class RegisterScan
             }
 
             return number;
-        }
-
-        /// <summary>Starts a chunk's copy; its rows are then read with <see cref="_rows"/> until it ends.</summary>
-        private NpgsqlRawCopyStream Copy(string copy, string low, string high)
-        {
-            var stream = _connection.BeginRawBinaryCopy(string.Format(CultureInfo.InvariantCulture, copy, low, high));
-            _rows.Begin(stream);
-            return stream;
         }
 
         private static string CopyOut(string select) => $"COPY ({select}) TO STDOUT (FORMAT BINARY)";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -122,7 +123,12 @@ internal sealed partial class RegisterScan
             return (people, cohorts, imported, events);
         }
 
-        public override long Read(long from, long to, CountTally tally, List<string> forEngine)
+        /// <summary>SQLite's reads are synchronous (its pages come from the file through the page cache).</summary>
+        public override ValueTask<long> ReadAsync(long from, long to, CountTally tally, List<string> forEngine, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(Read(from, to, tally, forEngine));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private long Read(long from, long to, CountTally tally, List<string> forEngine)
         {
             var low = from.ToString("D10", CultureInfo.InvariantCulture);
             var high = (to - 1).ToString("D10", CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Immunise.People;
 using Immunise.Storage;
@@ -13,6 +14,8 @@ namespace Immunise.Eligibility;
 /// (people, their stored cohorts, their events of the plan's targets) joined by NHS number, with only the columns the plan
 /// needs, so a person costs a few column reads and comparisons. Each database is read its cheapest way: SQLite's statements
 /// are stepped directly (<see cref="SqliteChunks"/>), PostgreSQL's rows come as binary <c>COPY</c> (<see cref="PostgresChunks"/>).
+/// The methods run for every person are compiled fully optimised from their first call (<c>AggressiveOptimization</c>): a
+/// count is often its process's only work, and tiered compilation otherwise runs much of the first count unoptimised.
 /// <para>
 /// People with rows imported in NHS England's format (which may override any attribute) are not decided here: their NHS
 /// numbers are handed back for the engine's own path, as are people with a stored cohort label containing a comma.
@@ -60,7 +63,7 @@ internal sealed partial class RegisterScan(Database database)
                     continue;
                 }
 
-                var read = reader.Read(from, to, mine, slow);
+                var read = await reader.ReadAsync(from, to, mine, slow, cancellationToken);
                 progress?.Report(Interlocked.Add(ref people, read));
             }
 
@@ -121,8 +124,6 @@ internal sealed partial class RegisterScan(Database database)
         /// <summary>Whether the plan reads every person column as text (a rule it could not specialise).</summary>
         protected bool AllColumns { get; }
 
-        protected CountPlan Plan => _plan;
-
         protected ScannedPerson Person { get; }
 
         /// <summary>NHS numbers in the chunk with rows imported in NHS England's format.</summary>
@@ -135,11 +136,12 @@ internal sealed partial class RegisterScan(Database database)
         protected TextMemo<StoredLabel> CohortLabels { get; }
 
         /// <summary>Counts the people whose NHS numbers lie in [from, to); returns how many were read.</summary>
-        public abstract long Read(long from, long to, CountTally tally, List<string> forEngine);
+        public abstract ValueTask<long> ReadAsync(long from, long to, CountTally tally, List<string> forEngine, CancellationToken cancellationToken);
 
         public abstract void Dispose();
 
         /// <summary>Starts the next person; their row's columns are then set on <see cref="Person"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         protected void Begin(long nhs)
         {
             Person.Clear();
@@ -165,22 +167,24 @@ internal sealed partial class RegisterScan(Database database)
         }
 
         /// <summary>
-        /// Ends the person: the cohorts the register's flags put them in (as <see cref="RegisterPersonData.DerivedCohorts(PersonFactsView)"/>)
-        /// are joined, then the person is decided, or handed to the engine.
+        /// Ends the person: the cohorts the register's flags put them in (as <see cref="RegisterPersonData.DerivedCohorts(PersonFactsView)"/>;
+        /// the risk groups' and occupations' from <see cref="RiskLabels"/> and <see cref="OccupationLabels"/>) are joined, then
+        /// the person is decided, or handed to the engine.
         /// </summary>
-        protected void End(int[]? risks, int[]? occupations, CountTally tally, List<string> forEngine)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        protected void End(int[] risks, int[] occupations, CountTally tally, List<string> forEngine)
         {
             if (Person.CareHomeResident)
             {
                 Join(_careHomeLabel);
             }
 
-            foreach (var label in risks ?? [])
+            foreach (var label in risks)
             {
                 Join(label);
             }
 
-            foreach (var label in occupations ?? [])
+            foreach (var label in occupations)
             {
                 Join(label);
             }
@@ -236,6 +240,7 @@ internal sealed partial class RegisterScan(Database database)
             return value;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public T Get(ReadOnlySpan<byte> utf8)
         {
             if (utf8.Length > LongestOnStack)

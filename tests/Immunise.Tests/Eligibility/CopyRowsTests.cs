@@ -12,7 +12,7 @@ namespace Immunise.Tests.Eligibility;
 public sealed class CopyRowsTests
 {
     [Fact]
-    public void RowsSplitAcrossReads_AndARowLongerThanTheBuffer_ReadWhole()
+    public async Task RowsSplitAcrossReads_AndARowLongerThanTheBuffer_ReadWhole()
     {
         var longText = new string('x', 100_000);
         var bytes = Copy(
@@ -20,9 +20,9 @@ public sealed class CopyRowsTests
             [Text("9990000026"), Date(new DateOnly(2025, 10, 1)), Date(new DateOnly(2026, 1, 2)), [0], Text(longText)],
             [Text("9990000034"), Date(new DateOnly(1999, 12, 31)), null, [0], null]);
         var rows = new CopyRows();
-        rows.Begin(new Trickle(bytes, 7));
+        await rows.BeginAsync(new Trickle(bytes, 7), CancellationToken.None);
 
-        Assert.True(rows.Next());
+        Assert.True(await rows.NextAsync(CancellationToken.None));
         Assert.Equal("9990000018", Encoding.UTF8.GetString(rows.Bytes(0)));
         Assert.Equal(19500301, rows.Date(1));
         Assert.Equal(0, rows.Date(2));
@@ -30,35 +30,35 @@ public sealed class CopyRowsTests
         Assert.True(rows.Boolean(3));
         Assert.Equal("DIABETES", rows.Text(4));
 
-        Assert.True(rows.Next());
+        Assert.True(await rows.NextAsync(CancellationToken.None));
         Assert.Equal(20251001, rows.Date(1));
         Assert.Equal(20260102, rows.Date(2));
         Assert.False(rows.Boolean(3));
         Assert.Equal(longText, rows.Text(4));
 
-        Assert.True(rows.Next());
+        Assert.True(await rows.NextAsync(CancellationToken.None));
         Assert.Equal("9990000034", rows.Text(0));
         Assert.Equal(19991231, rows.Date(1));
         Assert.Null(rows.Text(4));
         Assert.True(rows.Bytes(4).IsEmpty);
 
-        Assert.False(rows.Next());
+        Assert.False(await rows.NextAsync(CancellationToken.None));
     }
 
     [Fact]
-    public void NotABinaryCopy_IsRefused()
+    public async Task NotABinaryCopy_IsRefused()
     {
         var rows = new CopyRows();
-        Assert.Throws<InvalidDataException>(() => rows.Begin(new MemoryStream("9990000018\t1950-03-01\n"u8.ToArray())));
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await rows.BeginAsync(new MemoryStream("9990000018\t1950-03-01\n"u8.ToArray()), CancellationToken.None));
     }
 
     [Fact]
-    public void ACopyCutShortInsideARow_IsAnError()
+    public async Task ACopyCutShortInsideARow_IsAnError()
     {
         var bytes = Copy([Text("9990000018"), Text("DIABETES")]);
         var rows = new CopyRows();
-        rows.Begin(new MemoryStream(bytes[..^8]));
-        Assert.Throws<InvalidDataException>(() => rows.Next());
+        await rows.BeginAsync(new MemoryStream(bytes[..^8]), CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await rows.NextAsync(CancellationToken.None));
     }
 
     private static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
@@ -96,6 +96,7 @@ public sealed class CopyRowsTests
     /// <summary>A stream that hands out at most a few bytes a read, as a socket may.</summary>
     private sealed class Trickle(byte[] bytes, int most) : MemoryStream(bytes)
     {
-        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, most));
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, most)], cancellationToken);
     }
 }
