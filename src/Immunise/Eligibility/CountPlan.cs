@@ -162,8 +162,8 @@ internal sealed partial class CountPlan
 
     /// <summary>
     /// All a person's decision depends on, one bit each: every rule's result and membership of every cohort label the plan's
-    /// cohorts name. People with the same signature are decided alike, so a count decides each signature once (a register
-    /// holds a few hundred) and costs a person only their rules' predicates.
+    /// cohorts name. People with the same signature are decided alike, so a count decides each distinct signature once and
+    /// costs every other person only their rules' predicates and a lookup.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ulong Signature(ScannedPerson person)
