@@ -95,6 +95,10 @@ namespace Immunise.Bench
             var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
             return $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {memory:F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}";
         }
+
+        /// <summary>The one-minute load average (runnable and waiting tasks), or "?" where the system does not say.</summary>
+        public static string LoadAverage() =>
+            File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
     }
 
     /// <summary>Temporary files and clusters made by a run, removed at the end.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Immunise.Eligibility;
@@ -95,12 +96,18 @@ internal sealed partial class CountPlan
 {
     private readonly Dictionary<string, int> _labels;
 
+    private readonly CompiledRule[] _allRules;
+    private readonly int[] _cohortLabels;
+
     private CountPlan(Dictionary<string, int> labels, IReadOnlyList<string> targets, ScanColumns columns, IReadOnlyList<ConditionPlan> conditions)
     {
         _labels = labels;
         Targets = targets;
         Columns = columns;
         Conditions = conditions;
+        _allRules = [.. conditions.SelectMany(c => c.Iterations).SelectMany(i => i.Rules)];
+        _cohortLabels = [.. conditions.SelectMany(c => c.Iterations).SelectMany(i => i.Cohorts).Where(c => !c.IsVirtual).Select(c => c.Label).Distinct()];
+        HasSignature = _allRules.Length + _cohortLabels.Length <= 64;
     }
 
     /// <summary>Register target diseases (e.g. <c>FLU</c>, <c>COVID19</c>) whose events the plan reads, by slot.</summary>
@@ -150,7 +157,39 @@ internal sealed partial class CountPlan
         return new CountPlan(builder.Labels, builder.TargetSlots, builder.Columns, conditions);
     }
 
-    public static int ToNumber(DateOnly date) => (date.Year * 10_000) + (date.Month * 100) + date.Day;
+    /// <summary>Whether <see cref="Signature"/> fits every rule and cohort label of the plan (at most 64).</summary>
+    public bool HasSignature { get; }
+
+    /// <summary>
+    /// All a person's decision depends on, one bit each: every rule's result and membership of every cohort label the plan's
+    /// cohorts name. People with the same signature are decided alike, so a count decides each distinct signature once and
+    /// costs every other person only their rules' predicates and a lookup.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ulong Signature(ScannedPerson person)
+    {
+        ulong bits = 0;
+        var bit = 0;
+        foreach (var rule in _allRules)
+        {
+            bits |= rule.Matches(person) ? 1UL << bit : 0;
+            bit++;
+        }
+
+        foreach (var label in _cohortLabels)
+        {
+            bits |= person.Member[label] ? 1UL << bit : 0;
+            bit++;
+        }
+
+        return bits;
+    }
+
+    public static int ToNumber(DateOnly date)
+    {
+        date.Deconstruct(out var year, out var month, out var day);
+        return (year * 10_000) + (month * 100) + day;
+    }
 
     public static DateOnly ToDate(int number) => new(number / 10_000, number / 100 % 100, number % 100);
 
@@ -440,6 +479,7 @@ internal sealed partial class CountPlan
     /// <summary>A date (yyyymmdd, 0 when missing) against a number; a missing date gives what the engine gives for null.</summary>
     private sealed class DateCompareRule(Func<ScannedPerson, int> value, long against, OperatorKind comparison, bool whenMissing) : CompiledRule
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override bool Matches(ScannedPerson person)
         {
             var date = value(person);
@@ -490,6 +530,7 @@ internal sealed partial class CountPlan
     /// </summary>
     private sealed class MembershipRule(int[] labels, bool listsVirtual, bool hasVirtual, bool isIn, bool whenMissing) : CompiledRule
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override bool Matches(ScannedPerson person)
         {
             if (!person.AnyCohort && !hasVirtual)
@@ -518,6 +559,8 @@ internal sealed class CountTally
     private readonly EligibilityStatus[][][] _slotStatus;
     private readonly bool[][][] _slotDescribed;
     private readonly int[][] _groupSeen;
+    private readonly Decision _scratch;
+    private readonly Dictionary<ulong, Decision>? _decided;
     private int _stamp;
 
     public CountTally(CountPlan plan)
@@ -530,6 +573,8 @@ internal sealed class CountTally
         _slotStatus = [.. conditions.Select(c => c.Iterations.Select(i => new EligibilityStatus[i.Slots]).ToArray())];
         _slotDescribed = [.. conditions.Select(c => c.Iterations.Select(i => new bool[i.Slots]).ToArray())];
         _groupSeen = [.. conditions.Select(c => new int[c.Groups.Count])];
+        _scratch = new Decision(new int[conditions.Count], [.. conditions.Select(c => new int[c.Groups.Count])], new int[conditions.Count]);
+        _decided = plan.HasSignature ? [] : null;
     }
 
     /// <summary>People per status (indexed by <see cref="EligibilityStatus"/>) for each condition of the plan.</summary>
@@ -540,14 +585,56 @@ internal sealed class CountTally
 
     public long People { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ScannedPerson person)
     {
         People++;
+        if (_decided is null)
+        {
+            Count(Decide(person));
+            return;
+        }
+
+        var signature = _plan.Signature(person);
+        if (!_decided.TryGetValue(signature, out var decision))
+        {
+            decision = _decided[signature] = Decide(person).Copy();
+        }
+
+        Count(decision);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Count(Decision decision)
+    {
+        for (var c = 0; c < decision.Status.Length; c++)
+        {
+            var status = decision.Status[c];
+            if (status < 0)
+            {
+                continue;
+            }
+
+            Statuses[c][status]++;
+            var cohorts = Cohorts[c];
+            var shown = decision.Shown[c];
+            for (var g = 0; g < decision.ShownCount[c]; g++)
+            {
+                cohorts[(shown[g] * 3) + status]++;
+            }
+        }
+    }
+
+    /// <summary>Decides the person into the scratch decision (valid until the next call).</summary>
+    private Decision Decide(ScannedPerson person)
+    {
+        var decision = _scratch;
         for (var c = 0; c < _plan.Conditions.Count; c++)
         {
             var condition = _plan.Conditions[c];
             var best = -1;
             var bestStatus = EligibilityStatus.NotEligible;
+            decision.ShownCount[c] = 0;
             for (var i = 0; i < condition.Iterations.Count; i++)
             {
                 var status = Evaluate(condition.Iterations[i], person, _ruleResults[c][i], _slotStatus[c][i], _slotDescribed[c][i]);
@@ -558,17 +645,16 @@ internal sealed class CountTally
                 }
             }
 
+            decision.Status[c] = best < 0 ? -1 : (int)bestStatus;
             if (best < 0)
             {
                 continue;
             }
 
-            Statuses[c][(int)bestStatus]++;
             var iteration = condition.Iterations[best];
             var slots = _slotStatus[c][best];
             var described = _slotDescribed[c][best];
             var seen = _groupSeen[c];
-            var cohorts = Cohorts[c];
             _stamp++;
             foreach (var cohort in iteration.Cohorts)
             {
@@ -576,10 +662,12 @@ internal sealed class CountTally
                 if (cohort.KeepsSlot && slots[cohort.Slot] == bestStatus && described[cohort.Slot] && seen[cohort.Group] != _stamp)
                 {
                     seen[cohort.Group] = _stamp;
-                    cohorts[(cohort.Group * 3) + (int)bestStatus]++;
+                    decision.Shown[c][decision.ShownCount[c]++] = cohort.Group;
                 }
             }
         }
+
+        return decision;
     }
 
     public void Merge(CountTally other)
@@ -597,6 +685,12 @@ internal sealed class CountTally
                 Cohorts[c][i] += other.Cohorts[c][i];
             }
         }
+    }
+
+    /// <summary>A person's decision: per condition the status (-1 when none) and the groups shown (the first ShownCount of Shown).</summary>
+    private sealed record Decision(int[] Status, int[][] Shown, int[] ShownCount)
+    {
+        public Decision Copy() => new([.. Status], [.. Shown.Select(g => g.ToArray())], [.. ShownCount]);
     }
 
     /// <summary>The iteration's status for the person; each cohort's result lands in its slot (a label listed twice keeps its last).</summary>

@@ -1,8 +1,10 @@
+using System.Text.Json.Nodes;
 using Dapper;
 using Immunise.Eligibility;
 using Immunise.Seeding;
 using Immunise.Storage;
 using Immunise.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 
 namespace Immunise.Tests.Eligibility;
 
@@ -121,6 +123,70 @@ public sealed class CompiledCountTests
             Assert.Equal(engine.People, fast.People);
             Assert.Equal(Describe(engine), Describe(fast));
         }
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task APlanTooBigForOneSignature_CountsAsTheEngineDoes(DatabaseProvider provider)
+    {
+        // A count decides each distinct signature (every rule's result, every cohort membership) once; a plan with more
+        // than 64 of those decides every person afresh. Here 70 rules in one priority group (all must hold) say "under 66"
+        // to the 65-plus cohort, which takes the flu campaign past 64.
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await new SeedPopulation(database.Database, TimeProvider.System).SeedAsync(800, seed: 17);
+        var file = ShippedCampaigns.Files().Single(f => f.Source.Contains("flu-2025-26", StringComparison.Ordinal));
+        var json = JsonNode.Parse(file.Json)!;
+        foreach (var iteration in json["CampaignConfig"]!["Iterations"]!.AsArray())
+        {
+            var rules = iteration!["IterationRules"]!.AsArray();
+            for (var years = 66; years < 136; years++)
+            {
+                rules.Add(new JsonObject
+                {
+                    ["Type"] = "F",
+                    ["Name"] = $"Under {years} by 31 March 2026",
+                    ["Description"] = "Keeps 65-year-olds out (every rule of the group must hold)",
+                    ["Priority"] = 175,
+                    ["AttributeLevel"] = "PERSON",
+                    ["AttributeName"] = "DATE_OF_BIRTH",
+                    ["Operator"] = "Y>",
+                    ["Comparator"] = $"-{years}[[OFFSET:20260331]]",
+                    ["CohortLabel"] = "flu_2025_26_65_plus",
+                });
+            }
+        }
+
+        var flu = CampaignConfigLoader.Parse(json.ToJsonString(), file.Source);
+        var day = new DateOnly(2025, 11, 1);
+        Assert.False(CountPlan.TryCompile([flu], day, out _)!.HasSignature);
+        var counter = Counter(database.Database);
+        var request = new CohortCountRequest(flu.Id, day);
+        var engine = await counter.CountAsync([flu], request, null, CountMethod.Engine, CancellationToken.None);
+        var fast = await counter.CountAsync([flu], request, null, CountMethod.Compiled, CancellationToken.None);
+
+        Assert.True(fast.Method == CountMethod.Compiled, fast.NotCompiledBecause);
+        Assert.Equal(Describe(engine), Describe(fast));
+        Assert.Contains(fast.Cohorts, c => c.Cohort == "flu_2025_26_65_plus");
+    }
+
+    [Fact]
+    public async Task AnSqliteDatabaseInMemory_CountsAsTheEngineDoes()
+    {
+        // A database with no file cannot be opened again by name: the scan reads it on the pool's own connections.
+        var options = new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = $"Data Source=count_{Guid.NewGuid():N};Mode=Memory;Cache=Shared" };
+        await using var keepAlive = new SqliteConnection(options.ConnectionString);
+        await keepAlive.OpenAsync();
+        await using var database = new Database(options);
+        await new Migrator(database).MigrateAsync();
+        await new SeedPopulation(database, TimeProvider.System).SeedAsync(300, seed: 19);
+        var flu = ShippedCampaigns.Files().Select(f => CampaignConfigLoader.Parse(f.Json, f.Source)).Single(c => c.Id == "IMMUNISE_FLU_2025_26");
+        var counter = Counter(database);
+        var request = new CohortCountRequest(flu.Id, new DateOnly(2025, 11, 1));
+        var engine = await counter.CountAsync([flu], request, null, CountMethod.Engine, CancellationToken.None);
+        var fast = await counter.CountAsync([flu], request, null, CountMethod.Compiled, CancellationToken.None);
+
+        Assert.True(fast.Method == CountMethod.Compiled, fast.NotCompiledBecause);
+        Assert.Equal(300, fast.People);
+        Assert.Equal(Describe(engine), Describe(fast));
     }
 
     private static CountCohorts Counter(Database database) =>
