@@ -191,7 +191,8 @@ internal sealed partial class RegisterScan
                 var digit = b - (byte)'0';
                 if ((uint)digit > 9)
                 {
-                    throw new InvalidDataException($"A stored NHS number is not all digits: '{Encoding.UTF8.GetString(text)}'.");
+                    // The value itself stays out of the message: it is personal data (standards: none in exceptions or logs).
+                    throw new InvalidDataException($"A stored NHS number is not all digits ({text.Length} bytes).");
                 }
 
                 number = (number * 10) + digit;
