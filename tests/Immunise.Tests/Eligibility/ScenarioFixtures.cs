@@ -14,11 +14,15 @@ internal static partial class ScenarioFixtures
     public static string Root => SharedData.PathTo("eligibility-signposting");
 
     /// <summary>
-    /// Now, on the Europe/London wall clock. The environment variable IMMUNISE_SCENARIO_NOW (an ISO 8601 UTC instant)
-    /// replays the scenarios as of another moment, e.g. the day their expected responses were recorded.
+    /// Now, on the Europe/London wall clock: today's date at noon. NHS England recorded the expected responses during the
+    /// working day, and several scenarios depend on the time of day: an iteration that starts today at 07:00, or one
+    /// whose time is "30 minutes ago" (a placeholder that would fall on yesterday's clock just after midnight). Replaying
+    /// at a fixed hour makes those scenarios mean what they were recorded to mean, whenever the suite runs. The
+    /// environment variable IMMUNISE_SCENARIO_NOW (an ISO 8601 UTC instant) replays them as of another moment instead.
     /// </summary>
-    public static DateTime LondonNow { get; } =
-        TimeZoneInfo.ConvertTimeFromUtc(ReplayInstant() ?? DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+    public static DateTime LondonNow { get; } = ReplayInstant() is { } at
+        ? InLondon(at)
+        : DateOnly.FromDateTime(InLondon(DateTime.UtcNow)).ToDateTime(new TimeOnly(12, 0));
 
     private static DateTime? ReplayInstant() =>
         DateTimeOffset.TryParse(Environment.GetEnvironmentVariable("IMMUNISE_SCENARIO_NOW"), CultureInfo.InvariantCulture,
