@@ -34,11 +34,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
 
         var holdId = request.HoldId!.Trim().ToLowerInvariant();
         var now = clock.GetUtcNow();
-        BookingRows.Row? row;
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            row = await BookingRows.FindAsync(connection, null, "b.id = @holdId", new { holdId }, cancellationToken);
-        }
+        var row = await BookingRows.FindByIdAsync(database, holdId, cancellationToken);
 
         if (row is null)
         {
@@ -63,11 +59,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
         }
 
         // What the confirmation message says is read before the write turn, so that SQLite's one writer waits less.
-        BookingMessages.Facts? facts;
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            facts = await BookingMessages.ReadAsync(connection, null, holdId, cancellationToken);
-        }
+        var facts = await BookingMessages.ReadAsync(database, holdId, cancellationToken);
 
         using (await database.WriteTurnAsync(cancellationToken))
         await using (var connection = await database.OpenAsync(cancellationToken))

@@ -7,6 +7,7 @@ using Immunise.People;
 using Immunise.Records;
 using Immunise.Storage;
 using Immunise.Vaccines;
+using Column = Immunise.Storage.Columns;
 
 namespace Immunise.Booking;
 
@@ -284,23 +285,52 @@ internal sealed class SlotFacts
         return products.Count == 0 || products.Contains(productCode);
     }
 
-    /// <summary>The slot, its session and site, and (one round trip for both) the person's date of birth in the register.</summary>
-    public static async Task<SlotFacts?> ReadAsync(Database database, long slotId, string service, NhsNumber nhsNumber, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<SlotFacts>(new CommandDefinition(
-            """
-            SELECT sl.id AS slot_id, sl.site_ods_code, sl.slot_date AS date, sl.start_time, sl.starts_at, sl.ends_at, sl.capacity,
-                se.status AS session_status, st.status AS site_status, st.products AS site_products, st.name AS site_name, st.address AS site_address,
-                st.postcode AS site_postcode,
-                CASE WHEN EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
-                    THEN 1 ELSE 0 END AS offers_service,
-                (SELECT p.date_of_birth FROM people p WHERE p.nhs_number = @nhs) AS person_born
-            FROM slots sl
-            JOIN sessions se ON se.id = sl.session_id
-            JOIN sites st ON st.ods_code = sl.site_ods_code
-            WHERE sl.id = @slotId
-            """,
-            new { slotId, service, nhs = nhsNumber.Value }, cancellationToken: cancellationToken));
-    }
+    /// <summary>
+    /// The slot, its session and site, and (one round trip for both) the person's date of birth in the register. Read by
+    /// position through <see cref="Database.ReadAsync{T}"/>, whose statement stays prepared (on SQLite the driver would
+    /// otherwise parse this four-table statement afresh at every hold and every confirmation).
+    /// </summary>
+    public static Task<SlotFacts?> ReadAsync(Database database, long slotId, string service, NhsNumber nhsNumber, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            SelectSql,
+            command =>
+            {
+                Column.Parameter(command, "slotId", slotId);
+                Column.Parameter(command, "service", service);
+                Column.Parameter(command, "nhs", nhsNumber.Value);
+            },
+            async (r, ct) => await r.ReadAsync(ct)
+                ? new SlotFacts
+                {
+                    SlotId = r.GetInt64(0),
+                    SiteOdsCode = Column.Text(r, 1),
+                    Date = Column.Date(r, 2),
+                    StartTime = Column.Text(r, 3),
+                    StartsAt = Column.Instant(r, 4),
+                    EndsAt = Column.Instant(r, 5),
+                    Capacity = Column.Integer(r, 6),
+                    SessionStatus = Column.Text(r, 7),
+                    SiteStatus = Column.Text(r, 8),
+                    SiteProducts = Column.TextOrNull(r, 9) ?? "",
+                    SiteName = Column.Text(r, 10),
+                    SiteAddress = Column.TextOrNull(r, 11) ?? "",
+                    SitePostcode = Column.TextOrNull(r, 12) ?? "",
+                    OffersService = Column.Integer(r, 13) != 0,
+                    PersonBorn = Column.DateOrNull(r, 14),
+                }
+                : null,
+            cancellationToken);
+
+    private const string SelectSql =
+        """
+        SELECT sl.id, sl.site_ods_code, sl.slot_date, sl.start_time, sl.starts_at, sl.ends_at, sl.capacity,
+            se.status, st.status, st.products, st.name, st.address, st.postcode,
+            CASE WHEN EXISTS (SELECT 1 FROM session_services ss WHERE ss.session_id = sl.session_id AND ss.service = @service)
+                THEN 1 ELSE 0 END,
+            (SELECT p.date_of_birth FROM people p WHERE p.nhs_number = @nhs)
+        FROM slots sl
+        JOIN sessions se ON se.id = sl.session_id
+        JOIN sites st ON st.ods_code = sl.site_ods_code
+        WHERE sl.id = @slotId
+        """;
 }

@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Immunise.People;
+using Immunise.Storage;
+using Column = Immunise.Storage.Columns;
 
 namespace Immunise.Notifications;
 
@@ -23,15 +25,47 @@ public static class BookingMessages
             ? await WriteAsync(connection, transaction, facts, bookingId, template, eventKey, now, cancellationToken)
             : 0;
 
-    /// <summary>What the booking's messages say and where they go, read ahead (e.g. before taking SQLite's write turn).</summary>
+    /// <summary>What the booking's messages say and where they go, read inside a change's transaction.</summary>
     public static Task<Facts?> ReadAsync(DbConnection connection, DbTransaction? transaction, string bookingId, CancellationToken cancellationToken = default) =>
-        connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(
-            """
-            SELECT b.reference, b.nhs_number, b.programme, b.mobile, b.email, sl.starts_at, st.name AS site_name, st.address AS site_address,
-                   st.postcode AS site_postcode, st.accessibility, st.information, p.given_name, p.family_name, p.address, p.postcode
-            FROM bookings b JOIN slots sl ON sl.id = b.slot_id JOIN sites st ON st.ods_code = b.site_ods_code JOIN people p ON p.nhs_number = b.nhs_number
-            WHERE b.id = @bookingId
-            """, new { bookingId }, transaction, cancellationToken: cancellationToken))!;
+        connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(SelectFacts, new { bookingId }, transaction, cancellationToken: cancellationToken))!;
+
+    /// <summary>
+    /// The same, read ahead outside a transaction (e.g. before taking SQLite's write turn) through
+    /// <see cref="Database.ReadAsync{T}"/>, whose statement stays prepared.
+    /// </summary>
+    public static Task<Facts?> ReadAsync(Database database, string bookingId, CancellationToken cancellationToken = default) =>
+        database.ReadAsync(
+            SelectFacts,
+            command => Column.Parameter(command, "bookingId", bookingId),
+            async (r, ct) => await r.ReadAsync(ct)
+                ? new Facts
+                {
+                    Reference = Column.Text(r, 0),
+                    NhsNumber = Column.Text(r, 1),
+                    Programme = Column.Text(r, 2),
+                    Mobile = Column.TextOrNull(r, 3),
+                    Email = Column.TextOrNull(r, 4),
+                    StartsAt = Column.Instant(r, 5),
+                    SiteName = Column.TextOrNull(r, 6) ?? "",
+                    SiteAddress = Column.TextOrNull(r, 7) ?? "",
+                    SitePostcode = Column.TextOrNull(r, 8) ?? "",
+                    Accessibility = Column.TextOrNull(r, 9) ?? "",
+                    Information = Column.TextOrNull(r, 10),
+                    GivenName = Column.TextOrNull(r, 11) ?? "",
+                    FamilyName = Column.TextOrNull(r, 12) ?? "",
+                    Address = Column.TextOrNull(r, 13),
+                    Postcode = Column.TextOrNull(r, 14) ?? "",
+                }
+                : null,
+            cancellationToken);
+
+    private const string SelectFacts =
+        """
+        SELECT b.reference, b.nhs_number, b.programme, b.mobile, b.email, sl.starts_at, st.name AS site_name, st.address AS site_address,
+               st.postcode AS site_postcode, st.accessibility, st.information, p.given_name, p.family_name, p.address, p.postcode
+        FROM bookings b JOIN slots sl ON sl.id = b.slot_id JOIN sites st ON st.ods_code = b.site_ods_code JOIN people p ON p.nhs_number = b.nhs_number
+        WHERE b.id = @bookingId
+        """;
 
     /// <summary>Writes the messages for <paramref name="template"/> from facts already read (their contact details as they are now).</summary>
     public static async Task<int> WriteAsync(
