@@ -47,7 +47,7 @@ public static class BookingFhir
         return app;
     }
 
-    public static async Task<Results<JsonHttpResult<Bundle>, JsonHttpResult<OperationOutcome>>> SearchSlotsAsync(
+    public static async Task<Results<FhirBundleResult, JsonHttpResult<OperationOutcome>>> SearchSlotsAsync(
         HttpContext context, SearchSlots slots, TimeProvider clock, CancellationToken cancellationToken)
     {
         var query = context.Request.Query;
@@ -114,10 +114,10 @@ public static class BookingFhir
         }
 
         var self = new BundleLink("self", $"{baseUrl}/Slot{context.Request.QueryString}");
-        return Fhir(new Bundle("Bundle", "searchset", result.Value!.Count, [self], entries));
+        return new FhirBundleResult(new Bundle("Bundle", "searchset", result.Value!.Count, [self], entries));
     }
 
-    public static async Task<Results<JsonHttpResult<Bundle>, JsonHttpResult<OperationOutcome>>> SearchAppointmentsAsync(
+    public static async Task<Results<FhirBundleResult, JsonHttpResult<OperationOutcome>>> SearchAppointmentsAsync(
         HttpContext context, GetBooking bookings, AuditLog audit, CancellationToken cancellationToken)
     {
         var query = context.Request.Query;
@@ -141,7 +141,7 @@ public static class BookingFhir
             .Select(a => new BundleEntry($"{baseUrl}/Appointment/{a.Reference}", ToAppointment(a), new BundleSearch("match")))
             .ToList();
         var self = new BundleLink("self", $"{baseUrl}/Appointment?patient:identifier={Uri.EscapeDataString(prefix + nhs.Value)}");
-        return Fhir(new Bundle("Bundle", "searchset", entries.Count, [self], entries));
+        return new FhirBundleResult(new Bundle("Bundle", "searchset", entries.Count, [self], entries));
     }
 
     public static Slot ToSlot(SlotView s) => new(
@@ -195,6 +195,4 @@ public static class BookingFhir
         return value.Contains('T', StringComparison.Ordinal) && (value.EndsWith('Z') || value.LastIndexOfAny(['+', '-']) > value.IndexOf('T', StringComparison.Ordinal))
             && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
     }
-
-    private static JsonHttpResult<T> Fhir<T>(T resource) => TypedResults.Json(resource, FhirJson.Options, FhirJson.ContentType);
 }

@@ -73,12 +73,12 @@ public static class FhirEndpoints
         return Fhir(FhirMapping.ToImmunization(found, catalogue));
     }
 
-    public static Task<Results<JsonHttpResult<Bundle>, JsonHttpResult<OperationOutcome>>> SearchImmunizationsAsync(
+    public static Task<Results<FhirBundleResult, JsonHttpResult<OperationOutcome>>> SearchImmunizationsAsync(
         HttpContext context, GetVaccinationHistory history, VaccineCatalogue catalogue, AuditLog audit, CancellationToken cancellationToken) =>
         SearchAsync(context.Request.Query, context, history, catalogue, audit, cancellationToken);
 
     /// <summary>The same search with its parameters in a form body (and, optionally, the query string).</summary>
-    public static async Task<Results<JsonHttpResult<Bundle>, JsonHttpResult<OperationOutcome>>> SearchImmunizationsByPostAsync(
+    public static async Task<Results<FhirBundleResult, JsonHttpResult<OperationOutcome>>> SearchImmunizationsByPostAsync(
         HttpContext context, GetVaccinationHistory history, VaccineCatalogue catalogue, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!context.Request.HasFormContentType)
@@ -112,7 +112,7 @@ public static class FhirEndpoints
         return TypedResults.Created($"/fhir/Immunization/{recorded.Id}");
     }
 
-    private static async Task<Results<JsonHttpResult<Bundle>, JsonHttpResult<OperationOutcome>>> SearchAsync(
+    private static async Task<Results<FhirBundleResult, JsonHttpResult<OperationOutcome>>> SearchAsync(
         IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> parameters, HttpContext context,
         GetVaccinationHistory history, VaccineCatalogue catalogue, AuditLog audit, CancellationToken cancellationToken)
     {
@@ -136,7 +136,7 @@ public static class FhirEndpoints
         }
 
         var self = new BundleLink("self", $"{baseUrl}/Immunization?{search.ToQueryString()}");
-        return Fhir(new Bundle("Bundle", "searchset", events.Count, [self], entries));
+        return new FhirBundleResult(new Bundle("Bundle", "searchset", events.Count, [self], entries));
     }
 
     private static JsonHttpResult<T> Fhir<T>(T resource) => TypedResults.Json(resource, FhirJson.Options, FhirJson.ContentType);

@@ -115,7 +115,11 @@ public sealed record BundleLink(string Relation, string Url);
 
 public sealed record BundleSearch(string Mode);
 
-/// <summary>A bundle entry; <see cref="Resource"/> is an <see cref="Immunization"/> or a <see cref="Patient"/>.</summary>
+/// <summary>
+/// A bundle entry; <see cref="Resource"/> is one of <see cref="FhirJsonContext"/>'s resources (Immunization, Patient, Slot,
+/// Schedule, Appointment). Being an <c>object</c>, it has no generated fast path: responses write bundles with
+/// <see cref="FhirBundleResult"/>, which writes each resource by the generated code of its runtime type.
+/// </summary>
 public sealed record BundleEntry(string FullUrl, object Resource, BundleSearch Search);
 
 public sealed record Bundle(string ResourceType, string Type, int Total, IReadOnlyList<BundleLink> Link, IReadOnlyList<BundleEntry> Entry);
