@@ -26,7 +26,7 @@ public static class BookingMessages
             : 0;
 
     /// <summary>What the booking's messages say and where they go, read inside a change's transaction.</summary>
-    public static Task<Facts?> ReadAsync(DbConnection connection, DbTransaction? transaction, string bookingId, CancellationToken cancellationToken = default) =>
+    private static Task<Facts?> ReadAsync(DbConnection connection, DbTransaction? transaction, string bookingId, CancellationToken cancellationToken = default) =>
         connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(SelectFacts, new { bookingId }, transaction, cancellationToken: cancellationToken))!;
 
     /// <summary>
