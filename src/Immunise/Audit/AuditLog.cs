@@ -97,7 +97,7 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>Writes within a caller's transaction, so the audit line commits with the change it describes.</summary>
     public Task WriteAsync(DbConnection connection, DbTransaction? transaction, AuditEntry entry, CancellationToken cancellationToken = default)
     {
-        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)], instantsAsText: connection is SqliteConnection);
+        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)], instantsAsText: connection is SqliteConnection or SqliteWriterConnection);
         return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
     }
 

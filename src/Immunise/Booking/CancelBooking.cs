@@ -37,7 +37,7 @@ public sealed class CancelBooking(Database database, TimeProvider clock)
         }
 
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await CancelAsync(connection, transaction, row.HoldId, "cancelled-by-citizen", now, cancellationToken))
         {

@@ -61,8 +61,8 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
         // What the confirmation message says is read before the write turn, so that SQLite's one writer waits less.
         var facts = await BookingMessages.ReadAsync(database, holdId, cancellationToken);
 
-        using (await database.WriteTurnAsync(cancellationToken))
-        await using (var connection = await database.OpenAsync(cancellationToken))
+        using (var turn = await database.WriteTurnAsync(cancellationToken))
+        await using (var connection = await turn.OpenAsync(cancellationToken))
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var confirmed = await connection.ExecuteAsync(new CommandDefinition(
@@ -127,7 +127,7 @@ public sealed partial class ConfirmBooking(Database database, BookingCheck check
     private async Task ReleaseAsync(string holdId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var slots = (await connection.QueryAsync<long>(new CommandDefinition(
             """

@@ -97,7 +97,7 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var reference = NewReference();
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // One change to a person's bookings at a time (on SQLite the one writer already ensures it): without this, two holds

@@ -46,7 +46,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO idempotency_keys (client_id, key, operation, request_hash, response, created_at)
@@ -89,7 +89,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
     public async Task CompleteAsync(string clientId, string key, StoredResponse response, CancellationToken cancellationToken = default)
     {
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE idempotency_keys SET response = @stored WHERE client_id = @clientId AND key = @key",
             new { clientId, key, stored = $"{response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n{response.ContentType}\n{response.Body}" },
@@ -99,7 +99,7 @@ public sealed class IdempotencyKeys(Database database, TimeProvider clock)
     public async Task AbandonAsync(string clientId, string key, CancellationToken cancellationToken = default)
     {
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM idempotency_keys WHERE client_id = @clientId AND key = @key AND response IS NULL",
             new { clientId, key }, cancellationToken: cancellationToken));

@@ -38,7 +38,7 @@ public sealed class ReleaseExpiredHolds(Database database, TimeProvider clock)
             ? "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= @now ORDER BY hold_expires_at LIMIT @limit FOR UPDATE SKIP LOCKED"
             : "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= @now ORDER BY hold_expires_at LIMIT @limit";
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var slots = (await connection.QueryAsync<long>(new CommandDefinition(
             $"""

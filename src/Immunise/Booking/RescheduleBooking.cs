@@ -103,7 +103,7 @@ public sealed class RescheduleBooking(Database database, BookingCheck check, Vac
     private async Task<Result<Appointment>> MoveAsync(BookingRows.Row row, SlotFacts slot, DateTimeOffset now, CancellationToken cancellationToken)
     {
         using var turn = await database.WriteTurnAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await HoldSlot.ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
         {

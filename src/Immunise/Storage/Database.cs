@@ -37,6 +37,7 @@ public sealed class Database : IAsyncDisposable
     private readonly string _sqliteConnectionString = string.Empty;
     private readonly SqliteReads? _sqliteReads;
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+    private SqliteWriterSession? _writerSession;
 
     static Database() => DapperTypes.Register();
 
@@ -180,11 +181,32 @@ public sealed class Database : IAsyncDisposable
     {
         if (Provider != DatabaseProvider.Sqlite)
         {
-            return default;
+            return new WriteTurn(this, null);
         }
 
         await _sqliteWriter.WaitAsync(cancellationToken);
-        return new WriteTurn(_sqliteWriter);
+        return new WriteTurn(this, _sqliteWriter);
+    }
+
+    /// <summary>
+    /// A connection for the holder of the write turn. On SQLite it is the kept writer connection, whose statements stay
+    /// prepared from one turn to the next (disposing it ends this use, not the connection); on PostgreSQL an ordinary one.
+    /// </summary>
+    internal async ValueTask<DbConnection> OpenForTurnAsync(CancellationToken cancellationToken)
+    {
+        if (Provider != DatabaseProvider.Sqlite)
+        {
+            return await OpenAsync(cancellationToken);
+        }
+
+        if (_writerSession is { IsBroken: true } broken)
+        {
+            _writerSession = null;
+            broken.Dispose();
+        }
+
+        _writerSession ??= new SqliteWriterSession((SqliteConnection)await OpenAsync(cancellationToken));
+        return new SqliteWriterConnection(_writerSession);
     }
 
     private static bool HasKey(string connectionString, string key) =>
@@ -208,6 +230,13 @@ public sealed class Database : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _sqliteReads?.Dispose();
+        if (await _sqliteWriter.WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            _writerSession?.Dispose();
+            _writerSession = null;
+            _sqliteWriter.Release();
+        }
+
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
@@ -221,8 +250,11 @@ public sealed class Database : IAsyncDisposable
 }
 
 /// <summary>This process's turn to write to SQLite (<see cref="Database.WriteTurnAsync"/>); disposing ends it.</summary>
-public readonly struct WriteTurn(SemaphoreSlim? turn) : IDisposable
+public readonly struct WriteTurn(Database database, SemaphoreSlim? turn) : IDisposable
 {
+    /// <summary>The connection to write through during this turn (see <see cref="Database.OpenForTurnAsync"/>).</summary>
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) => database.OpenForTurnAsync(cancellationToken);
+
     public void Dispose() => turn?.Release();
 }
 
