@@ -53,6 +53,7 @@ public static class BookingBenchmark
             var bookingWarmUp = TimeSpan.FromSeconds(25);
             var duration = TimeSpan.FromSeconds(options.Seconds);
             var (bare, booking, search) = (new List<LoadResult>(), new List<LoadResult>(), new List<LoadResult>());
+            var (bareCpu, bookingCpu, messagesCpu) = (new List<Cpu>(), new List<Cpu>(), new List<Cpu>());
             var bookingsPerSecond = new List<double>();
             var withMessages = new List<(LoadResult Result, double Bookings)>();
             var block = 0;
@@ -60,22 +61,28 @@ public static class BookingBenchmark
             {
                 var warm = round == 1 ? warmUp : TimeSpan.FromSeconds(2);
                 Workspace.Log($"{kind}: round {round} of {options.Rounds}: bare INSERT, hold + confirm, site search");
+                var cpu = Cpu.Now();
                 bare.Add((await Wrk.RunScriptAsync("bare-insert", address, BareScript(), options.Concurrency, warm, duration)).Result);
+                bareCpu.Add((Cpu.Now() - cpu) / (bare[^1].RequestsPerSecond * bare[^1].Duration.TotalSeconds));
 
                 // Warm-up and measurement each book a block of people of their own (a person books dose 1 once).
                 await Wrk.RunScriptAsync("booking-warm", address, BookingScript(key, slotRange, block++ * PeoplePerBlock), options.Concurrency, TimeSpan.Zero, round == 1 ? bookingWarmUp : warm);
+                cpu = Cpu.Now();
                 var (result, output) = await Wrk.RunScriptAsync("booking", address, BookingScript(key, slotRange, block++ * PeoplePerBlock), options.Concurrency, TimeSpan.Zero, duration);
                 var booked = long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"booked=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
                 booking.Add(result);
                 bookingsPerSecond.Add(booked / result.Duration.TotalSeconds);
+                bookingCpu.Add((Cpu.Now() - cpu) / booked);
 
                 // The same with a mobile number and an email address: each confirmation writes two messages to the outbox.
+                cpu = Cpu.Now();
                 (result, output) = await Wrk.RunScriptAsync("booking-messages", address, BookingScript(key, slotRange, block++ * PeoplePerBlock, withContact: true), options.Concurrency, TimeSpan.Zero, duration);
                 booked = long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"booked=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
                 withMessages.Add((result, booked / result.Duration.TotalSeconds));
+                messagesCpu.Add((Cpu.Now() - cpu) / booked);
 
                 search.Add((await Wrk.RunScriptAsync("search", address, SearchScript(key, postcodes), options.Concurrency, warm, duration)).Result);
-                Workspace.Log($"{kind}: round {round}: bare {bare[^1].RequestsPerSecond:N0}/s, bookings {bookingsPerSecond[^1]:N0}/s, with messages {withMessages[^1].Bookings:N0}/s ({booking[^1].RequestsPerSecond:N0} requests/s), search {search[^1].RequestsPerSecond:N0}/s p99 {search[^1].P99Ms:F1} ms");
+                Workspace.Log($"{kind}: round {round}: bare {bare[^1].RequestsPerSecond:N0}/s, bookings {bookingsPerSecond[^1]:N0}/s, with messages {withMessages[^1].Bookings:N0}/s ({booking[^1].RequestsPerSecond:N0} requests/s), search {search[^1].RequestsPerSecond:N0}/s p99 {search[^1].P99Ms:F1} ms; CPU µs (service + PostgreSQL): bare INSERT {bareCpu[^1]}, booking {bookingCpu[^1]}, with messages {messagesCpu[^1]}");
             }
 
             var bareMedian = LookupBenchmark.Median(bare);
@@ -98,7 +105,10 @@ public static class BookingBenchmark
                 $"- {kind}: bare {string.Join(" / ", bare.Select(r => r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}; "
                 + $"bookings {string.Join(" / ", bookingsPerSecond.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}; "
                 + $"with messages {string.Join(" / ", withMessages.Select(r => r.Bookings.ToString("N0", CultureInfo.InvariantCulture)))}; "
-                + $"search {string.Join(" / ", search.Select(r => r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}"));
+                + $"search {string.Join(" / ", search.Select(r => r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}; "
+                + $"CPU µs per bare INSERT {string.Join(" / ", bareCpu)}, per booking {string.Join(" / ", bookingCpu)}, per booking with messages {string.Join(" / ", messagesCpu)}"));
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {kind} | CPU per operation (service + PostgreSQL, median): bare INSERT {Cpu.Median(bareCpu)} µs, booking {Cpu.Median(bookingCpu)} µs, with messages {Cpu.Median(messagesCpu)} µs | | | | | {Cpu.Median(bareCpu).Total * 2 / Cpu.Median(bookingCpu).Total:P0} of two bare requests' CPU | |"));
             checks.AppendLine(await CheckAsync(databaseOptions, kind));
         }
 
@@ -302,5 +312,69 @@ public static class BookingBenchmark
     private sealed class ShiftedClock(TimeSpan by) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
+    }
+}
+
+/// <summary>
+/// CPU time used by this process (the service is hosted in it) and by PostgreSQL's processes, from /proc; on a machine where
+/// the load generator shares the cores, CPU per operation moves far less from run to run than operations per second.
+/// </summary>
+internal readonly record struct Cpu(double Service, double Database)
+{
+    private static readonly double s_tick = 1_000_000.0 / 100; // µs per clock tick (USER_HZ is 100 on Linux)
+
+    public double Total => Service + Database;
+
+    public static Cpu Now() => new(Ticks(Environment.ProcessId), PostgresTicks());
+
+    public static Cpu operator -(Cpu a, Cpu b) => new(a.Service - b.Service, a.Database - b.Database);
+
+    public static Cpu operator /(Cpu a, double count) => count <= 0 ? default : new(a.Service / count, a.Database / count);
+
+    public static Cpu Median(List<Cpu> values) => values.OrderBy(v => v.Total).ElementAt(values.Count / 2);
+
+    public override string ToString() => Database > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{Total:N0} ({Service:N0} + {Database:N0})")
+        : string.Create(CultureInfo.InvariantCulture, $"{Service:N0}");
+
+    private static double Ticks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) * s_tick;
+        }
+        catch (IOException)
+        {
+            return 0; // the process ended meanwhile
+        }
+    }
+
+    private static double PostgresTicks()
+    {
+        double total = 0;
+        foreach (var directory in Directory.Exists("/proc") ? Directory.EnumerateDirectories("/proc") : [])
+        {
+            if (int.TryParse(Path.GetFileName(directory), out var pid)
+                && File.Exists($"{directory}/comm") && ReadOrEmpty($"{directory}/comm").Trim() == "postgres")
+            {
+                total += Ticks(pid);
+            }
+        }
+
+        return total;
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 }

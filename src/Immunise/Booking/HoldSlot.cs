@@ -100,48 +100,28 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         await using var connection = await turn.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // One change to a person's bookings at a time (on SQLite the one writer already ensures it): without this, two holds
-        // of one person could each wait for the other (one for the slot the other releases, one for the unique index).
-        if (database.Dialect.IsPostgres)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "SELECT 1 FROM people WHERE nhs_number = @nhs FOR UPDATE", new { nhs = nhs.Value }, transaction, cancellationToken: cancellationToken));
-        }
-
-        // The person's own earlier hold for this dose (they went back and chose another time) gives its place back.
-        var replaced = await connection.QueryAsync<long>(new CommandDefinition(
-            """
-            UPDATE bookings SET status = 'cancelled', cancelled_at = @now, cancel_reason = 'replaced-by-new-hold', updated_at = @now
-            WHERE nhs_number = @nhs AND programme = @programme AND dose_number = @dose AND status = 'held'
-            RETURNING slot_id
-            """,
-            new { nhs = nhs.Value, programme = service.Programme, dose = plan.DoseNumber, now }, transaction, cancellationToken: cancellationToken));
-        foreach (var slotId in replaced)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(BookingRows.ReleasePlace, new { slotId }, transaction, cancellationToken: cancellationToken));
-        }
-
-        if (!await ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
-        {
-            return BookingCodes.SlotFull;
-        }
-
+        var hold = new NewHold(id, reference, nhs.Value, service.Programme, service.Service, plan.DoseNumber, plan.ProductCode, plan.FirstDoseId,
+            slot.SlotId, slot.SiteOdsCode, now + HoldFor, now, createdBy);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO bookings (id, reference, nhs_number, programme, service, dose_number, product_code, first_dose_id, slot_id,
-                    site_ods_code, status, hold_expires_at, created_at, created_by, updated_at)
-                VALUES (@id, @reference, @nhs, @programme, @service, @dose, @product, @firstDoseId, @slotId,
-                    @site, 'held', @expires, @now, @createdBy, @now)
-                """,
-                new
+            // PostgreSQL: the person's lock, the release of their earlier hold and the claim with the insert go in one round
+            // trip. When the slot looks full the claim inserts nothing, and the slow path below sweeps lapsed holds first.
+            var held = database.Dialect.IsPostgres && await HoldInOneTripAsync(connection, transaction, hold, cancellationToken);
+            if (!held)
+            {
+                if (!database.Dialect.IsPostgres)
                 {
-                    id, reference, nhs = nhs.Value, programme = service.Programme, service = service.Service, dose = plan.DoseNumber,
-                    product = plan.ProductCode, firstDoseId = plan.FirstDoseId, slotId = slot.SlotId, site = slot.SiteOdsCode,
-                    expires = now + HoldFor, now, createdBy,
-                },
-                transaction, cancellationToken: cancellationToken));
+                    await ReleaseEarlierHoldAsync(connection, transaction, hold, cancellationToken);
+                }
+
+                if (!await ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
+                {
+                    return BookingCodes.SlotFull;
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"INSERT INTO bookings ({NewHold.Columns}) VALUES ({NewHold.Values})", hold, transaction, cancellationToken: cancellationToken));
+            }
         }
         catch (DbException e) when (UniqueViolation.Is(e))
         {
@@ -152,6 +132,80 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         return new Appointment(id, reference, nhs, service.Programme, service.Service, plan.DoseNumber, plan.ProductCode, BookingStatus.Held,
             slot.SlotId, slot.SiteOdsCode, slot.SiteName, slot.SiteAddress, slot.SitePostcode, slot.Date, slot.StartTime, slot.StartsAt,
             slot.EndsAt, now + HoldFor, plan.FirstDoseReference, null, null, now, null, null, null);
+    }
+
+    /// <summary>A hold as inserted (the parameters of the statements below, by name).</summary>
+    private sealed record NewHold(
+        string Id, string Reference, string Nhs, string Programme, string Service, int Dose, string? Product, string? FirstDoseId,
+        long SlotId, string Site, DateTimeOffset Expires, DateTimeOffset Now, string CreatedBy)
+    {
+        public const string Columns =
+            "id, reference, nhs_number, programme, service, dose_number, product_code, first_dose_id, slot_id, site_ods_code, status, hold_expires_at, created_at, created_by, updated_at";
+
+        public const string Values = "@Id, @Reference, @Nhs, @Programme, @Service, @Dose, @Product, @FirstDoseId, @SlotId, @Site, 'held', @Expires, @Now, @CreatedBy, @Now";
+    }
+
+    /// <summary>The person's own earlier hold for this dose (they went back and chose another time) gives its place back.</summary>
+    private const string ReleaseEarlierHold =
+        """
+        UPDATE bookings SET status = 'cancelled', cancelled_at = @Now, cancel_reason = 'replaced-by-new-hold', updated_at = @Now
+        WHERE nhs_number = @Nhs AND programme = @Programme AND dose_number = @Dose AND status = 'held'
+        RETURNING slot_id
+        """;
+
+    private static async Task ReleaseEarlierHoldAsync(DbConnection connection, DbTransaction transaction, NewHold hold, CancellationToken cancellationToken)
+    {
+        var replaced = await connection.QueryAsync<long>(new CommandDefinition(ReleaseEarlierHold, hold, transaction, cancellationToken: cancellationToken));
+        foreach (var slotId in replaced)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(BookingRows.ReleasePlace, new { slotId }, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL, in one round trip: lock the person (one change to a person's bookings at a time: without it, two holds of
+    /// one person could each wait for the other, one for the slot the other releases, one for the unique index), release
+    /// their earlier hold for this dose, then claim a place and insert the hold in one statement, which inserts nothing when
+    /// the slot is full. The three run in order in the caller's transaction. Returns whether the hold was inserted.
+    /// </summary>
+    private static async Task<bool> HoldInOneTripAsync(DbConnection connection, DbTransaction transaction, NewHold hold, CancellationToken cancellationToken)
+    {
+        await using var batch = connection.CreateBatch();
+        batch.Transaction = transaction;
+        Add(batch, "SELECT 1 FROM people WHERE nhs_number = $1 FOR UPDATE", hold.Nhs);
+        Add(batch,
+            """
+            WITH replaced AS (
+                UPDATE bookings SET status = 'cancelled', cancelled_at = $4, cancel_reason = 'replaced-by-new-hold', updated_at = $4
+                WHERE nhs_number = $1 AND programme = $2 AND dose_number = $3 AND status = 'held'
+                RETURNING slot_id)
+            UPDATE slots SET booked = booked - 1 FROM replaced WHERE slots.id = replaced.slot_id AND slots.booked > 0
+            """,
+            hold.Nhs, hold.Programme, hold.Dose, hold.Now);
+        Add(batch,
+            $"""
+            WITH claimed AS (UPDATE slots SET booked = booked + 1 WHERE id = $9 AND booked < capacity RETURNING id)
+            INSERT INTO bookings ({NewHold.Columns})
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, claimed.id, $10, 'held', $11, $12, $13, $12 FROM claimed
+            """,
+            hold.Id, hold.Reference, hold.Nhs, hold.Programme, hold.Service, hold.Dose, hold.Product, hold.FirstDoseId, hold.SlotId, hold.Site,
+            hold.Expires, hold.Now, hold.CreatedBy);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return batch.BatchCommands[2].RecordsAffected == 1;
+
+        static void Add(DbBatch batch, string sql, params object?[] values)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var value in values)
+            {
+                var parameter = command.CreateParameter();
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
     }
 
     /// <summary>

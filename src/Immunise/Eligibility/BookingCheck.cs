@@ -71,7 +71,7 @@ public sealed record BookingCheckFacts(PersonData? Person, IReadOnlyList<Vaccina
 /// date for the service's condition, then the person's next dose (<see cref="NextDose"/>) against the date. The decision
 /// (<see cref="Decide"/>) is pure; <see cref="HandleAsync"/> reads what it needs from the register and the campaign store.
 /// </summary>
-public sealed class BookingCheck(RegisterPersonData people, GetVaccinationHistory history, CampaignStore store, VaccineCatalogue catalogue, TimeProvider clock)
+public sealed class BookingCheck(RegisterPersonData people, CampaignStore store, VaccineCatalogue catalogue, TimeProvider clock)
 {
     /// <summary>How far ahead an appointment may be checked.</summary>
     public const int MaximumDaysAhead = 366;
@@ -85,10 +85,7 @@ public sealed class BookingCheck(RegisterPersonData people, GetVaccinationHistor
     /// </summary>
     public async Task<BookingCheckResult> HandleAsync(BookingCheckRequest request, IReadOnlyList<VaccinationEvent> plannedDoses, CancellationToken cancellationToken = default)
     {
-        var person = await people.ForAsync(request.NhsNumber, cancellationToken);
-        var events = person is null
-            ? []
-            : await history.HandleAsync(new VaccinationHistoryQuery(request.NhsNumber, [request.Service.Disease]), cancellationToken);
+        var (person, events) = await people.WithHistoryAsync(request.NhsNumber, request.Service.Disease, cancellationToken);
         if (plannedDoses.Count > 0)
         {
             events = [.. events, .. plannedDoses];

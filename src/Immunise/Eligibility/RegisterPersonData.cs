@@ -25,14 +25,34 @@ public sealed class RegisterPersonData(Database database)
     };
 
     /// <summary>The person's rows, or null when the register does not hold them.</summary>
-    public Task<PersonData?> ForAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default) =>
-        // One command of four statements: one round trip on PostgreSQL, four statements kept prepared on SQLite.
-        database.ReadAsync(s_oneRoundTrip, command => Column.Parameter(command, "nhs", nhsNumber.Value), async (r, ct) =>
+    public async Task<PersonData?> ForAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(s_oneRoundTrip, nhsNumber, null, cancellationToken)).Person;
+
+    /// <summary>
+    /// The person's data and, in the same round trip, their completed vaccinations against <paramref name="targetDisease"/>
+    /// (as <see cref="Records.GetVaccinationHistory"/> answers them), oldest first: what a booking check needs.
+    /// </summary>
+    public Task<(PersonData? Person, IReadOnlyList<Records.VaccinationEvent> History)> WithHistoryAsync(
+        NhsNumber nhsNumber, string targetDisease, CancellationToken cancellationToken = default) =>
+        ReadAsync(s_withHistory, nhsNumber, targetDisease, cancellationToken);
+
+    // One command of four (or five) statements: one round trip on PostgreSQL, the statements kept prepared on SQLite.
+    private Task<(PersonData? Person, IReadOnlyList<Records.VaccinationEvent> History)> ReadAsync(
+        string sql, NhsNumber nhsNumber, string? targetDisease, CancellationToken cancellationToken) =>
+        database.ReadAsync<(PersonData?, IReadOnlyList<Records.VaccinationEvent>)>(sql, command =>
+        {
+            Column.Parameter(command, "nhs", nhsNumber.Value);
+            if (targetDisease is not null)
+            {
+                Column.Parameter(command, "target", targetDisease);
+            }
+        }, async (r, ct) =>
         {
             var person = await r.ReadAsync(ct) ? ReadPerson(r) : null;
             var cohorts = new List<(string Label, string? DateJoined)>();
             var doses = new List<DoseFacts>();
             var imported = new List<(string Type, string Attributes)>();
+            var history = new List<Records.VaccinationEvent>();
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
@@ -51,7 +71,15 @@ public sealed class RegisterPersonData(Database database)
                 imported.Add((Column.Text(r, 0), Column.Text(r, 1)));
             }
 
-            return person is null ? null : Compose(person, cohorts, doses, imported);
+            if (targetDisease is not null && await r.NextResultAsync(ct))
+            {
+                while (await r.ReadAsync(ct))
+                {
+                    history.Add(Records.VaccinationRow.Read(r).ToEvent());
+                }
+            }
+
+            return (person is null ? null : Compose(person, cohorts, doses, imported), history);
         }, cancellationToken);
 
     private const string PersonColumns =
@@ -65,6 +93,8 @@ public sealed class RegisterPersonData(Database database)
     private const string DosesSql = "SELECT target_disease, status, occurred_on FROM vaccination_events WHERE nhs_number = @nhs ORDER BY occurred_on";
     private const string AttributesSql = "SELECT attribute_type, attributes FROM person_attributes WHERE nhs_number = @nhs ORDER BY attribute_type";
     private static readonly string s_oneRoundTrip = $"{s_person};\n{CohortsSql};\n{DosesSql};\n{AttributesSql}";
+    private static readonly string s_withHistory =
+        $"{s_oneRoundTrip};\nSELECT {Records.VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = @nhs AND status = 'completed' AND target_disease = @target ORDER BY occurred_at, id";
 
     private static PersonFacts ReadPerson(System.Data.Common.DbDataReader r) => new()
     {

@@ -1,4 +1,5 @@
 using Immunise.Common;
+using Immunise.Eligibility;
 using Immunise.People;
 using Immunise.Records;
 using Immunise.Storage;
@@ -87,6 +88,43 @@ public sealed class RecordVaccinationTests
         Assert.Equal(VaccinationStatus.EnteredInError, first.Value?.Status);
         Assert.Equal("already-entered-in-error", second.Failure?.Code);
         Assert.Empty(await new GetVaccinationHistory(db.Database).HandleAsync(new VaccinationHistoryQuery(nhs)));
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task RegisterPersonData_WithHistory_AnswersAsThePersonReadAndTheHistoryQueryDoSeparately(DatabaseProvider provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        var nhs = await AddPersonAsync(db.Database);
+        var clock = new FixedClock(s_now);
+        var record = new RecordVaccination(db.Database, clock, VaccineCatalogue.Default);
+        var covid1 = await record.HandleAsync(Request(nhs, s_now.AddDays(-200)), "test");
+        var covid2 = await record.HandleAsync(Request(nhs, s_now.AddDays(-100)), "test");
+        var flu = await record.HandleAsync(Request(nhs, s_now.AddDays(-50)) with { ProductCode = "45175511000001104" }, "test");
+        var covid3 = await record.HandleAsync(Request(nhs, s_now.AddDays(-5)) with { ProductCode = "42020711000001107" }, "test");
+        Assert.All(new[] { covid1, covid2, flu, covid3 }, r => Assert.True(r.Succeeded, r.Failure?.Message));
+        await new MarkEnteredInError(db.Database, clock).HandleAsync(covid2.Value!.Id, "wrong patient");
+        var register = new RegisterPersonData(db.Database);
+        var history = new GetVaccinationHistory(db.Database);
+
+        foreach (var disease in new[] { "COVID19", "FLU", "RSV" })
+        {
+            var (person, events) = await register.WithHistoryAsync(nhs, disease);
+
+            var expected = await history.HandleAsync(new VaccinationHistoryQuery(nhs, [disease]));
+            Assert.Equal(expected.Select(e => (e.Id, e.OccurredAt, e.DoseNumber, e.ProductCode)), events.Select(e => (e.Id, e.OccurredAt, e.DoseNumber, e.ProductCode)));
+            var alone = await register.ForAsync(nhs);
+            Assert.Equal(Shape(alone!), Shape(person!));
+        }
+
+        Assert.Equal([covid1.Value!.Id, covid3.Value!.Id], (await register.WithHistoryAsync(nhs, "COVID19")).History.Select(e => e.Id));
+        var (nobody, none) = await register.WithHistoryAsync(NhsNumber.Parse("999 000 0034"), "COVID19");
+        Assert.Null(nobody);
+        Assert.Empty(none);
+
+        static List<string> Shape(PersonData data) => data.Rows
+            .Select(r => r.AttributeType + ": " + string.Join(",", r.Values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"))
+                + "; " + string.Join(",", r.CohortMemberships.Select(c => c.Label)))
+            .ToList();
     }
 
     private static RecordVaccinationRequest Request(NhsNumber nhs, DateTimeOffset at) =>
