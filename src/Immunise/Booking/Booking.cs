@@ -170,18 +170,8 @@ internal static class BookingRows
     public static async Task<Row?> FindAsync(DbConnection connection, DbTransaction? transaction, string where, object parameters, CancellationToken cancellationToken) =>
         await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"{Select} WHERE {where}", parameters, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>
-    /// A booking by its id (the hold id), outside a transaction, through <see cref="Database.ReadAsync{T}"/>: the statement
-    /// stays prepared, where Dapper would have SQLite parse this five-table join at every confirmation.
-    /// </summary>
-    public static Task<Row?> FindByIdAsync(Database database, string holdId, CancellationToken cancellationToken) =>
-        database.ReadAsync(
-            s_byId,
-            command => Column.Parameter(command, "holdId", holdId),
-            async (reader, ct) => await reader.ReadAsync(ct) ? Row.Read(reader) : null,
-            cancellationToken);
-
-    private static readonly string s_byId = $"{Select} WHERE b.id = @holdId";
+    /// <summary>A booking by its id (the hold id, <c>@holdId</c>).</summary>
+    public static readonly string ById = $"{Select} WHERE b.id = @holdId";
 
     public sealed class Row
     {

@@ -353,27 +353,37 @@ internal sealed class SlotFacts
                 Column.Parameter(command, "service", service);
                 Column.Parameter(command, "nhs", nhsNumber.Value);
             },
-            async (r, ct) => await r.ReadAsync(ct)
-                ? new SlotFacts
-                {
-                    SlotId = r.GetInt64(0),
-                    SiteOdsCode = Column.Text(r, 1),
-                    Date = Column.Date(r, 2),
-                    StartTime = Column.Text(r, 3),
-                    StartsAt = Column.Instant(r, 4),
-                    EndsAt = Column.Instant(r, 5),
-                    Capacity = Column.Integer(r, 6),
-                    SessionStatus = Column.Text(r, 7),
-                    SiteStatus = Column.Text(r, 8),
-                    SiteProducts = Column.TextOrNull(r, 9) ?? "",
-                    SiteName = Column.Text(r, 10),
-                    SiteAddress = Column.TextOrNull(r, 11) ?? "",
-                    SitePostcode = Column.TextOrNull(r, 12) ?? "",
-                    OffersService = Column.Integer(r, 13) != 0,
-                    PersonBorn = Column.DateOrNull(r, 14),
-                }
-                : null,
+            async (r, ct) => await r.ReadAsync(ct) ? Read(r) : null,
             cancellationToken);
+
+    /// <summary>
+    /// The same for the slot of the hold <c>@holdId</c>, with the hold's service and person: what a confirmation checks
+    /// again, read in the same command as the hold itself (<see cref="ConfirmBooking"/>).
+    /// </summary>
+    internal static readonly string ForHoldSql = SelectSql
+        .Replace("@service", "(SELECT h.service FROM bookings h WHERE h.id = @holdId)", StringComparison.Ordinal)
+        .Replace("@nhs", "(SELECT h.nhs_number FROM bookings h WHERE h.id = @holdId)", StringComparison.Ordinal)
+        .Replace("@slotId", "(SELECT h.slot_id FROM bookings h WHERE h.id = @holdId)", StringComparison.Ordinal);
+
+    /// <summary>Maps a row of the slot statement by position.</summary>
+    internal static SlotFacts Read(DbDataReader r) => new()
+    {
+        SlotId = r.GetInt64(0),
+        SiteOdsCode = Column.Text(r, 1),
+        Date = Column.Date(r, 2),
+        StartTime = Column.Text(r, 3),
+        StartsAt = Column.Instant(r, 4),
+        EndsAt = Column.Instant(r, 5),
+        Capacity = Column.Integer(r, 6),
+        SessionStatus = Column.Text(r, 7),
+        SiteStatus = Column.Text(r, 8),
+        SiteProducts = Column.TextOrNull(r, 9) ?? "",
+        SiteName = Column.Text(r, 10),
+        SiteAddress = Column.TextOrNull(r, 11) ?? "",
+        SitePostcode = Column.TextOrNull(r, 12) ?? "",
+        OffersService = Column.Integer(r, 13) != 0,
+        PersonBorn = Column.DateOrNull(r, 14),
+    };
 
     private const string SelectSql =
         """

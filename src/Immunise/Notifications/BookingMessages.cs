@@ -29,37 +29,28 @@ public static class BookingMessages
     private static Task<Facts?> ReadAsync(DbConnection connection, DbTransaction? transaction, string bookingId, CancellationToken cancellationToken = default) =>
         connection.QuerySingleOrDefaultAsync<Facts>(new CommandDefinition(SelectFacts, new { bookingId }, transaction, cancellationToken: cancellationToken))!;
 
-    /// <summary>
-    /// The same, read ahead outside a transaction (e.g. before taking SQLite's write turn) through
-    /// <see cref="Database.ReadAsync{T}"/>, whose statement stays prepared.
-    /// </summary>
-    public static Task<Facts?> ReadAsync(Database database, string bookingId, CancellationToken cancellationToken = default) =>
-        database.ReadAsync(
-            SelectFacts,
-            command => Column.Parameter(command, "bookingId", bookingId),
-            async (r, ct) => await r.ReadAsync(ct)
-                ? new Facts
-                {
-                    Reference = Column.Text(r, 0),
-                    NhsNumber = Column.Text(r, 1),
-                    Programme = Column.Text(r, 2),
-                    Mobile = Column.TextOrNull(r, 3),
-                    Email = Column.TextOrNull(r, 4),
-                    StartsAt = Column.Instant(r, 5),
-                    SiteName = Column.TextOrNull(r, 6) ?? "",
-                    SiteAddress = Column.TextOrNull(r, 7) ?? "",
-                    SitePostcode = Column.TextOrNull(r, 8) ?? "",
-                    Accessibility = Column.TextOrNull(r, 9) ?? "",
-                    Information = Column.TextOrNull(r, 10),
-                    GivenName = Column.TextOrNull(r, 11) ?? "",
-                    FamilyName = Column.TextOrNull(r, 12) ?? "",
-                    Address = Column.TextOrNull(r, 13),
-                    Postcode = Column.TextOrNull(r, 14) ?? "",
-                }
-                : null,
-            cancellationToken);
+    /// <summary>Maps a row of <see cref="SelectFacts"/> by position.</summary>
+    internal static Facts ReadFacts(DbDataReader r) => new()
+    {
+        Reference = Column.Text(r, 0),
+        NhsNumber = Column.Text(r, 1),
+        Programme = Column.Text(r, 2),
+        Mobile = Column.TextOrNull(r, 3),
+        Email = Column.TextOrNull(r, 4),
+        StartsAt = Column.Instant(r, 5),
+        SiteName = Column.TextOrNull(r, 6) ?? "",
+        SiteAddress = Column.TextOrNull(r, 7) ?? "",
+        SitePostcode = Column.TextOrNull(r, 8) ?? "",
+        Accessibility = Column.TextOrNull(r, 9) ?? "",
+        Information = Column.TextOrNull(r, 10),
+        GivenName = Column.TextOrNull(r, 11) ?? "",
+        FamilyName = Column.TextOrNull(r, 12) ?? "",
+        Address = Column.TextOrNull(r, 13),
+        Postcode = Column.TextOrNull(r, 14) ?? "",
+    };
 
-    private const string SelectFacts =
+    /// <summary>What a booking's messages say, for the booking <c>@bookingId</c>.</summary>
+    internal const string SelectFacts =
         """
         SELECT b.reference, b.nhs_number, b.programme, b.mobile, b.email, sl.starts_at, st.name AS site_name, st.address AS site_address,
                st.postcode AS site_postcode, st.accessibility, st.information, p.given_name, p.family_name, p.address, p.postcode
