@@ -105,15 +105,20 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
         try
         {
             // PostgreSQL: the person's lock, the release of their earlier hold and the claim with the insert go in one round
-            // trip. When the slot looks full the claim inserts nothing, and the slow path below sweeps lapsed holds first.
-            var held = database.Dialect.IsPostgres && await HoldInOneTripAsync(connection, transaction, hold, cancellationToken);
+            // trip. On SQLite the one writer already keeps a person's changes apart. When the slot looks full nothing is
+            // inserted yet, and the claim below sweeps lapsed holds first.
+            var held = false;
+            if (database.Dialect.IsPostgres)
+            {
+                held = await HoldInOneTripAsync(connection, transaction, hold, cancellationToken);
+            }
+            else
+            {
+                await ReleaseEarlierHoldAsync(connection, transaction, hold, cancellationToken);
+            }
+
             if (!held)
             {
-                if (!database.Dialect.IsPostgres)
-                {
-                    await ReleaseEarlierHoldAsync(connection, transaction, hold, cancellationToken);
-                }
-
                 if (!await ClaimAsync(connection, transaction, slot.SlotId, now, cancellationToken))
                 {
                     return BookingCodes.SlotFull;
@@ -143,6 +148,13 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
             "id, reference, nhs_number, programme, service, dose_number, product_code, first_dose_id, slot_id, site_ods_code, status, hold_expires_at, created_at, created_by, updated_at";
 
         public const string Values = "@Id, @Reference, @Nhs, @Programme, @Service, @Dose, @Product, @FirstDoseId, @SlotId, @Site, 'held', @Expires, @Now, @CreatedBy, @Now";
+
+        public IEnumerable<(string Name, object? Value)> Parameters() =>
+        [
+            (nameof(Id), Id), (nameof(Reference), Reference), (nameof(Nhs), Nhs), (nameof(Programme), Programme), (nameof(Service), Service),
+            (nameof(Dose), Dose), (nameof(Product), Product), (nameof(FirstDoseId), FirstDoseId), (nameof(SlotId), SlotId), (nameof(Site), Site),
+            (nameof(Expires), Expires), (nameof(Now), Now), (nameof(CreatedBy), CreatedBy),
+        ];
     }
 
     /// <summary>The person's own earlier hold for this dose (they went back and chose another time) gives its place back.</summary>
@@ -166,42 +178,34 @@ public sealed class HoldSlot(Database database, BookingCheck check, VaccineCatal
     /// PostgreSQL, in one round trip: lock the person (one change to a person's bookings at a time: without it, two holds of
     /// one person could each wait for the other, one for the slot the other releases, one for the unique index), release
     /// their earlier hold for this dose, then claim a place and insert the hold in one statement, which inserts nothing when
-    /// the slot is full. The three run in order in the caller's transaction. Returns whether the hold was inserted.
+    /// the slot is full. The three run in order in the caller's transaction, and are the statements the other path runs one
+    /// by one (<see cref="ReleaseEarlierHold"/>, <see cref="BookingRows.ClaimPlace"/>, the insert). Returns whether the hold
+    /// was inserted.
     /// </summary>
     private static async Task<bool> HoldInOneTripAsync(DbConnection connection, DbTransaction transaction, NewHold hold, CancellationToken cancellationToken)
     {
         await using var batch = connection.CreateBatch();
         batch.Transaction = transaction;
-        Add(batch, "SELECT 1 FROM people WHERE nhs_number = $1 FOR UPDATE", hold.Nhs);
-        Add(batch,
-            """
-            WITH replaced AS (
-                UPDATE bookings SET status = 'cancelled', cancelled_at = $4, cancel_reason = 'replaced-by-new-hold', updated_at = $4
-                WHERE nhs_number = $1 AND programme = $2 AND dose_number = $3 AND status = 'held'
-                RETURNING slot_id)
-            UPDATE slots SET booked = booked - 1 FROM replaced WHERE slots.id = replaced.slot_id AND slots.booked > 0
-            """,
-            hold.Nhs, hold.Programme, hold.Dose, hold.Now);
-        Add(batch,
-            $"""
-            WITH claimed AS (UPDATE slots SET booked = booked + 1 WHERE id = $9 AND booked < capacity RETURNING id)
-            INSERT INTO bookings ({NewHold.Columns})
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, claimed.id, $10, 'held', $11, $12, $13, $12 FROM claimed
-            """,
-            hold.Id, hold.Reference, hold.Nhs, hold.Programme, hold.Service, hold.Dose, hold.Product, hold.FirstDoseId, hold.SlotId, hold.Site,
-            hold.Expires, hold.Now, hold.CreatedBy);
+        Add("SELECT 1 FROM people WHERE nhs_number = @Nhs FOR UPDATE");
+        Add($"WITH replaced AS ({ReleaseEarlierHold}) UPDATE slots SET booked = booked - 1 FROM replaced WHERE slots.id = replaced.slot_id AND slots.booked > 0");
+        Add($"WITH claimed AS ({BookingRows.ClaimPlace} RETURNING id) INSERT INTO bookings ({NewHold.Columns}) SELECT {NewHold.Values} FROM claimed");
         await batch.ExecuteNonQueryAsync(cancellationToken);
         return batch.BatchCommands[2].RecordsAffected == 1;
 
-        static void Add(DbBatch batch, string sql, params object?[] values)
+        // The statements share the hold's values by name (PostgreSQL's driver matches names without regard to case).
+        void Add(string sql)
         {
             var command = batch.CreateBatchCommand();
             command.CommandText = sql;
-            foreach (var value in values)
+            foreach (var (name, value) in hold.Parameters())
             {
-                var parameter = command.CreateParameter();
-                parameter.Value = value ?? DBNull.Value;
-                command.Parameters.Add(parameter);
+                if (sql.Contains("@" + name, StringComparison.OrdinalIgnoreCase))
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = value ?? DBNull.Value;
+                    command.Parameters.Add(parameter);
+                }
             }
 
             batch.BatchCommands.Add(command);
