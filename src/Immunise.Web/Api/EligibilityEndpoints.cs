@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Immunise.Access;
 using Immunise.Audit;
@@ -126,7 +127,7 @@ public static partial class EligibilityEndpoints
             Purpose = organisation.Length == 0 ? null : $"ods:{organisation[..Math.Min(organisation.Length, 20)]}",
         };
         await audit.WriteAsync(entry, CancellationToken.None);
-        return TypedResults.Json(result.Response, s_json);
+        return GeneratedJson.Ok(result.Response!, EligibilityJsonContext.Default.EligibilityResponse);
     }
 
     public static async Task<Results<Ok<CohortCountResult>, ProblemHttpResult>> CountAsync(
@@ -199,3 +200,10 @@ public static partial class EligibilityEndpoints
     [GeneratedRegex("^[A-Za-z0-9_-]{1,30}(,[A-Za-z0-9_-]{1,30}){0,20}$")]
     private static partial Regex Conditions();
 }
+
+/// <summary>
+/// The eligibility answer written by generated code (<see cref="GeneratedJson{T}"/>): its names are fixed by attributes, and
+/// the bytes are those the relaxed-escaping options it was written with before produce (pinned by a test).
+/// </summary>
+[JsonSerializable(typeof(EligibilityResponse))]
+public sealed partial class EligibilityJsonContext : JsonSerializerContext;

@@ -53,7 +53,7 @@ public static class RegisterEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<PersonResponse>, ProblemHttpResult>> GetPersonAsync(
+    public static async Task<Results<GeneratedJson<PersonResponse>, ProblemHttpResult>> GetPersonAsync(
         string nhsNumber, HttpContext context, GetPerson people, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!NhsNumber.TryParse(nhsNumber, out var nhs, out var reason))
@@ -68,10 +68,10 @@ public static class RegisterEndpoints
         }
 
         await audit.WriteAsync(context, "person.read", nhs, "Person", nhs.Value);
-        return TypedResults.Ok(PersonResponse.From(person));
+        return GeneratedJson.Ok(PersonResponse.From(person), RegisterJsonContext.Default.PersonResponse);
     }
 
-    public static async Task<Results<Ok<VaccinationListResponse>, ProblemHttpResult>> GetVaccinationsAsync(
+    public static async Task<Results<GeneratedJson<VaccinationListResponse>, ProblemHttpResult>> GetVaccinationsAsync(
         string nhsNumber, string? target, string? from, string? to, bool? includeEnteredInError,
         HttpContext context, GetPerson people, GetVaccinationHistory history, VaccineCatalogue catalogue, AuditLog audit,
         CancellationToken cancellationToken)
@@ -111,8 +111,9 @@ public static class RegisterEndpoints
         var events = await history.HandleAsync(
             new VaccinationHistoryQuery(nhs, targets, fromDate, toDate, includeEnteredInError ?? false), cancellationToken);
         await audit.WriteAsync(context, "vaccinations.read", nhs, "VaccinationEvent");
-        return TypedResults.Ok(new VaccinationListResponse(
-            nhs.Value, events.Count, events.Select(e => VaccinationResponse.From(e, catalogue)).ToList()));
+        return GeneratedJson.Ok(
+            new VaccinationListResponse(nhs.Value, events.Count, events.Select(e => VaccinationResponse.From(e, catalogue)).ToList()),
+            RegisterJsonContext.Default.VaccinationListResponse);
     }
 
     public static async Task<Results<Ok<VaccinationResponse>, ProblemHttpResult>> GetVaccinationAsync(

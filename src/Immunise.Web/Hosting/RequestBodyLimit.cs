@@ -10,13 +10,16 @@ public sealed class RequestBodyLimit(RequestDelegate next)
 {
     public const long MaxBytes = 1024 * 1024;
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <remarks>
+    /// Not an async method: a request this middleware lets through is handed on as it is, so a request that waits further
+    /// down (for its audit line, say) suspends and resumes without this frame in its chain.
+    /// </remarks>
+    public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
         if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/fhir"))
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -27,32 +30,35 @@ public sealed class RequestBodyLimit(RequestDelegate next)
         var length = context.Request.ContentLength;
         if (length > MaxBytes)
         {
-            await TooLargeAsync(context);
-            return;
+            return TooLargeAsync(context);
         }
 
-        if (length is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
-        {
-            var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > MaxBytes)
-                {
-                    await TooLargeAsync(context);
-                    return;
-                }
+        return length is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+            ? BufferThenInvokeAsync(context)
+            : next(context);
+    }
 
-                buffer.Write(chunk, 0, read);
+    /// <summary>A body of unknown length: read into memory up to the cap, then handed on with its length known.</summary>
+    private async Task BufferThenInvokeAsync(HttpContext context)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+            {
+                await TooLargeAsync(context);
+                return;
             }
 
-            buffer.Position = 0;
-            context.Request.Body = buffer;
-            context.Request.ContentLength = buffer.Length;
-            context.Response.RegisterForDispose(buffer);
+            buffer.Write(chunk, 0, read);
         }
 
+        buffer.Position = 0;
+        context.Request.Body = buffer;
+        context.Request.ContentLength = buffer.Length;
+        context.Response.RegisterForDispose(buffer);
         await next(context);
     }
 

@@ -20,15 +20,17 @@ public sealed class QueueGate(RequestDelegate next, WaitingRoomDoor door)
 
     private static readonly PathString[] s_exempt = [new("/book/confirmation"), new("/book/expired")];
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <remarks>Not an async method: a request outside the journey is handed on as it is, without this frame in its chain.</remarks>
+    public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (!path.StartsWithSegments(GuardedPath) || Array.Exists(s_exempt, p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
-        {
-            await next(context);
-            return;
-        }
+        return !path.StartsWithSegments(GuardedPath) || Array.Exists(s_exempt, p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
+            ? next(context)
+            : GuardAsync(context, path);
+    }
 
+    private async Task GuardAsync(HttpContext context, PathString path)
+    {
         var counters = await door.CountersAsync(context.RequestAborted);
         var now = door.Now;
         if (!counters.InUse(now))

@@ -8,6 +8,7 @@ using Immunise.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
+using SQLitePCL;
 
 namespace Immunise.Audit;
 
@@ -233,12 +234,14 @@ public sealed class AuditLog : IAsyncDisposable
 
     /// <summary>
     /// SQLite's one writer: a connection kept open with a prepared one-row insert, run once per entry inside one transaction
-    /// per batch (SQLite's fastest way to append; a long multi-row statement would be parsed afresh for every batch).
+    /// per batch (SQLite's fastest way to append; a long multi-row statement would be parsed afresh for every batch). The
+    /// insert goes through SQLitePCL's raw API on the connection's own handle, binding by position: a
+    /// <see cref="SqliteCommand"/> looks each of the nine parameters up by name and makes a data reader on every execution.
     /// </summary>
     private sealed class SqliteWriter(Database database) : IAsyncDisposable
     {
         private SqliteConnection? _connection;
-        private SqliteCommand? _insert;
+        private sqlite3_stmt? _insert;
 
         public async Task CommitAsync(IReadOnlyList<Pending> batch)
         {
@@ -255,32 +258,38 @@ public sealed class AuditLog : IAsyncDisposable
                         await pragma.ExecuteNonQueryAsync();
                     }
 
-                    _insert = _connection.CreateCommand();
-                    _insert.CommandText = $"INSERT INTO audit_events ({Columns}) VALUES ($at, $actorType, $actorId, $action, $nhs, $resourceType, $resourceId, $purpose, $correlation)";
-                    foreach (var name in new[] { "$at", "$actorType", "$actorId", "$action", "$nhs", "$resourceType", "$resourceId", "$purpose", "$correlation" })
-                    {
-                        _insert.Parameters.Add(name, SqliteType.Text);
-                    }
+                    _insert = Prepare(_connection.Handle!,
+                        $"INSERT INTO audit_events ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
                 }
 
                 // Take this process's turn to write, as other SQLite writers do, rather than sleep in the busy handler.
                 using var turn = await database.WriteTurnAsync();
                 await using var transaction = _connection.BeginTransaction();
-                _insert.Transaction = transaction;
-                _insert.Prepare();
-                var p = _insert.Parameters;
+                var db = _connection.Handle!;
+                var lastAt = default(DateTimeOffset);
+                var lastAtText = "";
                 foreach (var (entry, at, _) in batch)
                 {
-                    p[0].Value = Instant.Format(at);
-                    p[1].Value = entry.Actor.Type;
-                    p[2].Value = entry.Actor.Id;
-                    p[3].Value = entry.Action;
-                    p[4].Value = (object?)entry.NhsNumber?.Value ?? DBNull.Value;
-                    p[5].Value = (object?)entry.ResourceType ?? DBNull.Value;
-                    p[6].Value = (object?)entry.ResourceId ?? DBNull.Value;
-                    p[7].Value = (object?)Truncate(entry.Purpose, 200) ?? DBNull.Value;
-                    p[8].Value = (object?)Truncate(entry.CorrelationId, 100) ?? DBNull.Value;
-                    await _insert.ExecuteNonQueryAsync();
+                    if (at != lastAt || lastAtText.Length == 0)
+                    {
+                        (lastAt, lastAtText) = (at, Instant.Format(at));
+                    }
+
+                    Bind(_insert, 1, lastAtText);
+                    Bind(_insert, 2, entry.Actor.Type);
+                    Bind(_insert, 3, entry.Actor.Id);
+                    Bind(_insert, 4, entry.Action);
+                    Bind(_insert, 5, entry.NhsNumber?.Value);
+                    Bind(_insert, 6, entry.ResourceType);
+                    Bind(_insert, 7, entry.ResourceId);
+                    Bind(_insert, 8, Truncate(entry.Purpose, 200));
+                    Bind(_insert, 9, Truncate(entry.CorrelationId, 100));
+                    var rc = raw.sqlite3_step(_insert);
+                    raw.sqlite3_reset(_insert);
+                    if (rc != raw.SQLITE_DONE)
+                    {
+                        throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(db));
+                    }
                 }
 
                 await transaction.CommitAsync();
@@ -296,7 +305,7 @@ public sealed class AuditLog : IAsyncDisposable
         {
             if (_insert is not null)
             {
-                await _insert.DisposeAsync();
+                raw.sqlite3_finalize(_insert);
                 _insert = null;
             }
 
@@ -306,6 +315,15 @@ public sealed class AuditLog : IAsyncDisposable
                 _connection = null;
             }
         }
+
+        private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+        {
+            var rc = raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt statement);
+            return rc == raw.SQLITE_OK ? statement : throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+        }
+
+        private static void Bind(sqlite3_stmt statement, int index, string? value) =>
+            _ = value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value);
     }
 
     /// <summary>

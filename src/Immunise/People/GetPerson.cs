@@ -26,9 +26,11 @@ public sealed class GetPerson(Database database)
 
     public async Task<bool> ExistsAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COUNT(*) FROM people WHERE nhs_number = @nhs", new { nhs = nhsNumber.Value }, cancellationToken: cancellationToken)) > 0;
+        return await database.ReadAsync(
+            "SELECT 1 FROM people WHERE nhs_number = @nhs",
+            command => Storage.Columns.Parameter(command, "nhs", nhsNumber.Value),
+            async (reader, ct) => await reader.ReadAsync(ct),
+            cancellationToken);
     }
 }
 
