@@ -199,16 +199,15 @@ public static class EligibilityEngine
     private static IterationResult EvaluateIteration(PersonData person, Iteration iteration, DateOnly today)
     {
         var memberOf = person.CohortLabels;
+        var plan = IterationPlan.For(iteration);
         var evaluation = new RuleEvaluation(person, iteration, today);
-        var filters = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Filter)).ToList();
-        var suppressions = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Suppression)).ToList();
 
         // Keyed by cohort label: a label listed twice keeps its first place and its last result.
-        var results = new List<CohortResult>();
-        var indexByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var cohort in iteration.Cohorts.OrderBy(c => c.Priority))
+        var results = new List<CohortResult>(plan.CohortsByPriority.Count);
+        var indexByLabel = new Dictionary<string, int>(plan.CohortsByPriority.Count, StringComparer.Ordinal);
+        foreach (var cohort in plan.CohortsByPriority)
         {
-            var result = EvaluateCohort(evaluation, memberOf, cohort, filters, suppressions);
+            var result = EvaluateCohort(evaluation, memberOf, cohort, plan.RulesFor(cohort.Label));
             if (indexByLabel.TryGetValue(cohort.Label, out var at))
             {
                 results[at] = result;
@@ -225,56 +224,107 @@ public static class EligibilityEngine
             return new IterationResult(iteration, EligibilityStatus.NotEligible, []);
         }
 
-        var status = results.Max(r => r.Status);
-        return new IterationResult(iteration, status, results.Where(r => r.Status == status).ToList());
+        var status = EligibilityStatus.NotEligible;
+        foreach (var result in results)
+        {
+            status = result.Status > status ? result.Status : status;
+        }
+
+        return new IterationResult(iteration, status, results.FindAll(r => r.Status == status));
     }
 
-    private static CohortResult EvaluateCohort(
-        RuleEvaluation evaluation,
-        IReadOnlySet<string> memberOf,
-        IterationCohort cohort,
-        List<List<IterationRule>> filterGroups,
-        List<List<IterationRule>> suppressionGroups)
+    private static CohortResult EvaluateCohort(RuleEvaluation evaluation, IReadOnlySet<string> memberOf, IterationCohort cohort, CohortRules rules)
     {
         if (!cohort.IsVirtual && !memberOf.Contains(cohort.Label))
         {
             return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, []);
         }
 
-        foreach (var group in filterGroups)
+        foreach (var applicable in rules.Filters)
         {
-            var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
-            if (applicable.Count > 0 && applicable.All(evaluation.Matches))
+            if (applicable.Length > 0 && evaluation.MatchesAll(applicable))
             {
                 return new CohortResult(cohort, EligibilityStatus.NotEligible, cohort.NegativeDescription, applicable);
             }
         }
 
-        var reasons = new List<IterationRule>();
-        foreach (var group in suppressionGroups)
+        List<IterationRule>? reasons = null;
+        foreach (var (applicable, ruleStop) in rules.Suppressions)
         {
-            // A group that names cohorts, none of them this one, does not concern this cohort.
-            if (group.Any(r => r.CohortLabels.Count > 0) && !group.Any(r => r.CohortLabels.Count > 0 && r.AppliesTo(cohort.Label)))
+            if (applicable.Length == 0 || !evaluation.MatchesAll(applicable))
             {
                 continue;
             }
 
-            var applicable = group.Where(r => r.AppliesTo(cohort.Label)).ToList();
-            if (applicable.Count == 0 || !applicable.All(evaluation.Matches))
-            {
-                continue;
-            }
-
-            reasons.AddRange(applicable);
-            if (group.Any(r => r.RuleStop))
+            (reasons ??= []).AddRange(applicable);
+            if (ruleStop)
             {
                 break;
             }
         }
 
-        return reasons.Count == 0
+        return reasons is null
             ? new CohortResult(cohort, EligibilityStatus.Actionable, cohort.PositiveDescription, [])
             : new CohortResult(cohort, EligibilityStatus.NotActionable, cohort.PositiveDescription, reasons);
+    }
+
+    /// <summary>The rules that concern one cohort, by priority group: filter groups, then suppression groups with their stop.</summary>
+    private sealed record CohortRules(IReadOnlyList<IterationRule[]> Filters, IReadOnlyList<(IterationRule[] Rules, bool RuleStop)> Suppressions);
+
+    /// <summary>
+    /// What an iteration's rules come to for each of its cohorts, worked out once per iteration (configs do not change once
+    /// loaded: a new version is a new object): cohorts in priority order, and for each cohort label the rules of each filter
+    /// and suppression priority group that concern it. A suppression group that names cohorts, none of them this one, does
+    /// not concern this cohort at all (an empty group here).
+    /// </summary>
+    private sealed class IterationPlan
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Iteration, IterationPlan> s_plans = new();
+
+        private readonly Dictionary<string, CohortRules> _byLabel = new(StringComparer.Ordinal);
+        private readonly List<List<IterationRule>> _filters;
+        private readonly List<List<IterationRule>> _suppressions;
+
+        private IterationPlan(Iteration iteration)
+        {
+            CohortsByPriority = [.. iteration.Cohorts.OrderBy(c => c.Priority)];
+            _filters = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Filter)).ToList();
+            _suppressions = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Suppression)).ToList();
+            foreach (var cohort in iteration.Cohorts)
+            {
+                _byLabel.TryAdd(cohort.Label, Build(cohort.Label));
+            }
+
+            ActionGroups = new Dictionary<RuleType, List<List<IterationRule>>>
+            {
+                [RuleType.Redirect] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Redirect)).ToList(),
+                [RuleType.NotActionableActions] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.NotActionableActions)).ToList(),
+                [RuleType.NotEligibleActions] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.NotEligibleActions)).ToList(),
+            };
+            VirtualLabels = [.. iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label)];
+        }
+
+        public IReadOnlyList<IterationCohort> CohortsByPriority { get; }
+
+        /// <summary>Redirect (R), not-eligible (X) and not-actionable (Y) rules, by priority group.</summary>
+        public IReadOnlyDictionary<RuleType, List<List<IterationRule>>> ActionGroups { get; }
+
+        public IReadOnlyList<string> VirtualLabels { get; }
+
+        public static IterationPlan For(Iteration iteration) => s_plans.GetValue(iteration, static i => new IterationPlan(i));
+
+        public CohortRules RulesFor(string label) => _byLabel[label];
+
+        private CohortRules Build(string label)
+        {
+            var filters = _filters.Select(g => g.Where(r => r.AppliesTo(label)).ToArray()).ToList();
+            var suppressions = _suppressions
+                .Select(g => g.Any(r => r.CohortLabels.Count > 0) && !g.Any(r => r.CohortLabels.Count > 0 && r.AppliesTo(label))
+                    ? (Rules: Array.Empty<IterationRule>(), RuleStop: false)
+                    : (Rules: g.Where(r => r.AppliesTo(label)).ToArray(), RuleStop: g.Any(r => r.RuleStop)))
+                .ToList();
+            return new CohortRules(filters, suppressions);
+        }
     }
 
     /// <summary>
@@ -283,16 +333,45 @@ public static class EligibilityEngine
     private sealed class RuleEvaluation(PersonData person, Iteration iteration, DateOnly today)
     {
         private readonly Dictionary<IterationRule, bool> _results = new(ReferenceEqualityComparer.Instance);
+        private string? _cohortLabels;
+        private bool _cohortLabelsRead;
 
         public bool Matches(IterationRule rule)
         {
             if (!_results.TryGetValue(rule, out var matched))
             {
-                matched = EligibilityEngine.Matches(rule, person, iteration, today);
+                matched = rule.Level == AttributeLevel.Cohort && IsCohortLabel(rule)
+                    ? rule.Condition.Matches(CohortLabels(), today)
+                    : EligibilityEngine.Matches(rule, person, iteration, today);
                 _results[rule] = matched;
             }
 
             return matched;
+        }
+
+        public bool MatchesAll(IterationRule[] rules)
+        {
+            foreach (var rule in rules)
+            {
+                if (!Matches(rule))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The person's cohort labels as a COHORT_LABEL rule sees them, worked out once for all such rules.</summary>
+        private string? CohortLabels()
+        {
+            if (!_cohortLabelsRead)
+            {
+                _cohortLabels = CohortLabelValue(person, IterationPlan.For(iteration).VirtualLabels);
+                _cohortLabelsRead = true;
+            }
+
+            return _cohortLabels;
         }
     }
 
@@ -317,18 +396,26 @@ public static class EligibilityEngine
             case AttributeLevel.Target:
                 return person.Row(rule.AttributeTarget ?? "")?[rule.AttributeName ?? ""];
             default:
-                var cohorts = person.Rows.FirstOrDefault(r => r.AttributeType == "COHORTS");
-                if (string.IsNullOrEmpty(rule.AttributeName) || rule.AttributeName == "COHORT_LABEL")
+                if (IsCohortLabel(rule))
                 {
-                    var labels = (cohorts?.CohortMemberships.Select(m => m.Label) ?? [])
-                        .Concat(iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label))
-                        .Distinct(StringComparer.Ordinal)
-                        .ToList();
-                    return labels.Count == 0 ? null : string.Join(',', labels);
+                    return CohortLabelValue(person, iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label));
                 }
 
-                return cohorts?[rule.AttributeName];
+                return person.Rows.FirstOrDefault(r => r.AttributeType == "COHORTS")?[rule.AttributeName!];
         }
+    }
+
+    private static bool IsCohortLabel(IterationRule rule) => string.IsNullOrEmpty(rule.AttributeName) || rule.AttributeName == "COHORT_LABEL";
+
+    /// <summary>The person's cohort labels and the iteration's virtual ones, each once, comma-separated (null when none).</summary>
+    private static string? CohortLabelValue(PersonData person, IEnumerable<string> virtualLabels)
+    {
+        var cohorts = person.Rows.FirstOrDefault(r => r.AttributeType == "COHORTS");
+        var labels = (cohorts?.CohortMemberships.Select(m => m.Label) ?? [])
+            .Concat(virtualLabels)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return labels.Count == 0 ? null : string.Join(',', labels);
     }
 
     private static List<SuggestedAction> ChooseActions(PersonData person, Iteration iteration, EligibilityStatus status, DateOnly today)
@@ -342,10 +429,10 @@ public static class EligibilityEngine
 
         var actions = ActionsFor(iteration, defaultRouting);
         var evaluation = new RuleEvaluation(person, iteration, today);
-        foreach (var group in PriorityGroups(iteration.Rules.Where(r => r.Type == type)))
+        foreach (var group in IterationPlan.For(iteration).ActionGroups[type])
         {
             var routing = group[0].CommsRouting;
-            if (!string.IsNullOrEmpty(routing) && group.All(evaluation.Matches))
+            if (!string.IsNullOrEmpty(routing) && group.TrueForAll(evaluation.Matches))
             {
                 var chosen = ActionsFor(iteration, routing);
                 if (chosen.Count > 0)
