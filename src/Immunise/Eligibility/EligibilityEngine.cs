@@ -145,24 +145,42 @@ public static class EligibilityEngine
         var person = request.Person;
         var status = best.Status;
 
-        // One entry per cohort group, in the order the groups first appear.
-        var groups = best.BestCohorts
-            .GroupBy(c => c.Cohort.Group, StringComparer.Ordinal)
-            .Select(g => (
-                Code: g.Key,
-                Description: g.Select(c => c.Description).FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)),
-                Reasons: DistinctByTypeAndPriority(g.SelectMany(c => c.Reasons))))
-            .ToList();
+        // One entry per cohort group, in the order the groups first appear: its first non-blank description, and the
+        // reasons of all its cohorts.
+        var groups = new List<(string Code, string? Description, List<CohortResult> Members)>();
+        var groupIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var result in best.BestCohorts)
+        {
+            if (!groupIndex.TryGetValue(result.Cohort.Group, out var at))
+            {
+                groupIndex[result.Cohort.Group] = at = groups.Count;
+                groups.Add((result.Cohort.Group, null, []));
+            }
 
-        var cohorts = groups
-            .Where(g => !string.IsNullOrWhiteSpace(g.Description))
-            .Select(g => new EligibilityCohort(g.Code, PersonalisationTokens.Fill(g.Description!.Trim(), person), StatusName(status)))
-            .ToList();
+            var group = groups[at];
+            group.Members.Add(result);
+            if (group.Description is null && !string.IsNullOrWhiteSpace(result.Description))
+            {
+                groups[at] = group with { Description = result.Description };
+            }
+        }
+
+        var statusName = StatusName(status);
+        var cohorts = new List<EligibilityCohort>(groups.Count);
+        foreach (var (code, description, _) in groups)
+        {
+            if (description is not null)
+            {
+                cohorts.Add(new EligibilityCohort(code, PersonalisationTokens.Fill(description.Trim(), person), statusName));
+            }
+        }
 
         var suitability = new List<SuitabilityRule>();
         if (status == EligibilityStatus.NotActionable)
         {
-            foreach (var rule in DistinctByTypeAndPriority(groups.SelectMany(g => g.Reasons)))
+            // Each group's reasons, distinct by type and priority within the group, then across groups.
+            var reasons = groups.SelectMany(g => DistinctByTypeAndPriority(g.Members.SelectMany(c => c.Reasons)));
+            foreach (var rule in DistinctByTypeAndPriority(reasons))
             {
                 if (!string.IsNullOrEmpty(rule.RuleText))
                 {
@@ -183,7 +201,7 @@ public static class EligibilityEngine
 
         return new ProcessedSuggestion(
             target,
-            StatusName(status),
+            statusName,
             PersonalisationTokens.Fill(statusText, person),
             cohorts,
             suitability,
