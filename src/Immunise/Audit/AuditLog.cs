@@ -258,7 +258,7 @@ public sealed class AuditLog : IAsyncDisposable
                         await pragma.ExecuteNonQueryAsync();
                     }
 
-                    _insert = Prepare(_connection.Handle!,
+                    _insert = SqliteRaw.Prepare(_connection.Handle!,
                         $"INSERT INTO audit_events ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
                 }
 
@@ -275,21 +275,16 @@ public sealed class AuditLog : IAsyncDisposable
                         (lastAt, lastAtText) = (at, Instant.Format(at));
                     }
 
-                    Bind(_insert, 1, lastAtText);
-                    Bind(_insert, 2, entry.Actor.Type);
-                    Bind(_insert, 3, entry.Actor.Id);
-                    Bind(_insert, 4, entry.Action);
-                    Bind(_insert, 5, entry.NhsNumber?.Value);
-                    Bind(_insert, 6, entry.ResourceType);
-                    Bind(_insert, 7, entry.ResourceId);
-                    Bind(_insert, 8, Truncate(entry.Purpose, 200));
-                    Bind(_insert, 9, Truncate(entry.CorrelationId, 100));
-                    var rc = raw.sqlite3_step(_insert);
-                    raw.sqlite3_reset(_insert);
-                    if (rc != raw.SQLITE_DONE)
-                    {
-                        throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(db));
-                    }
+                    SqliteRaw.BindText(_insert, 1, lastAtText);
+                    SqliteRaw.BindText(_insert, 2, entry.Actor.Type);
+                    SqliteRaw.BindText(_insert, 3, entry.Actor.Id);
+                    SqliteRaw.BindText(_insert, 4, entry.Action);
+                    SqliteRaw.BindText(_insert, 5, entry.NhsNumber?.Value);
+                    SqliteRaw.BindText(_insert, 6, entry.ResourceType);
+                    SqliteRaw.BindText(_insert, 7, entry.ResourceId);
+                    SqliteRaw.BindText(_insert, 8, Truncate(entry.Purpose, 200));
+                    SqliteRaw.BindText(_insert, 9, Truncate(entry.CorrelationId, 100));
+                    SqliteRaw.Execute(db, _insert);
                 }
 
                 await transaction.CommitAsync();
@@ -315,15 +310,6 @@ public sealed class AuditLog : IAsyncDisposable
                 _connection = null;
             }
         }
-
-        private static sqlite3_stmt Prepare(sqlite3 db, string sql)
-        {
-            var rc = raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt statement);
-            return rc == raw.SQLITE_OK ? statement : throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
-        }
-
-        private static void Bind(sqlite3_stmt statement, int index, string? value) =>
-            _ = value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value);
     }
 
     /// <summary>

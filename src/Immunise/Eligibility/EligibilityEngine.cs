@@ -305,20 +305,18 @@ public static class EligibilityEngine
 
         private IterationPlan(Iteration iteration)
         {
+            List<List<IterationRule>> GroupsOf(RuleType type) => PriorityGroups(iteration.Rules.Where(r => r.Type == type)).ToList();
+
             CohortsByPriority = [.. iteration.Cohorts.OrderBy(c => c.Priority)];
-            _filters = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Filter)).ToList();
-            _suppressions = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Suppression)).ToList();
+            _filters = GroupsOf(RuleType.Filter);
+            _suppressions = GroupsOf(RuleType.Suppression);
             foreach (var cohort in iteration.Cohorts)
             {
                 _byLabel.TryAdd(cohort.Label, Build(cohort.Label));
             }
 
-            ActionGroups = new Dictionary<RuleType, List<List<IterationRule>>>
-            {
-                [RuleType.Redirect] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.Redirect)).ToList(),
-                [RuleType.NotActionableActions] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.NotActionableActions)).ToList(),
-                [RuleType.NotEligibleActions] = PriorityGroups(iteration.Rules.Where(r => r.Type == RuleType.NotEligibleActions)).ToList(),
-            };
+            ActionGroups = new[] { RuleType.Redirect, RuleType.NotActionableActions, RuleType.NotEligibleActions }
+                .ToDictionary(type => type, GroupsOf);
             VirtualLabels = [.. iteration.Cohorts.Where(c => c.IsVirtual).Select(c => c.Label)];
         }
 

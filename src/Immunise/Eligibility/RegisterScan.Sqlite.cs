@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
+using Immunise.Storage;
 using SQLitePCL;
 
 namespace Immunise.Eligibility;
@@ -44,7 +45,7 @@ internal sealed partial class RegisterScan
                     _own = own;
                     if (rc != raw.SQLITE_OK)
                     {
-                        throw new SqliteException(raw.sqlite3_errmsg(own).utf8_to_string(), rc);
+                        throw SqliteRaw.Failure(own, rc);
                     }
 
                     raw.sqlite3_busy_timeout(own, 30_000);
@@ -277,17 +278,12 @@ internal sealed partial class RegisterScan
                 return false;
             }
 
-            throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
+            throw SqliteRaw.Failure(_db, rc);
         }
 
         private sqlite3_stmt Prepare(string sql)
         {
-            var rc = raw.sqlite3_prepare_v2(_db, sql, out sqlite3_stmt statement);
-            if (rc != raw.SQLITE_OK)
-            {
-                throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
-            }
-
+            var statement = SqliteRaw.Prepare(_db, sql);
             _prepared.Add(statement);
             return statement;
         }

@@ -250,13 +250,7 @@ internal sealed class BulkUpsert<T>
 
         private sqlite3_stmt Prepare(string sql)
         {
-            var rc = raw.sqlite3_prepare_v2(_db, sql, out sqlite3_stmt statement);
-            if (rc != raw.SQLITE_OK)
-            {
-                throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
-            }
-
-            return statement;
+            return SqliteRaw.Prepare(_db, sql);
         }
 
         private static void Bind(sqlite3_stmt statement, int index, object? value)
@@ -273,13 +267,7 @@ internal sealed class BulkUpsert<T>
         /// <summary>Runs a statement; returns rows changed. Failures (constraints) throw, as <see cref="SqliteCommand"/> would.</summary>
         private int Step(sqlite3_stmt statement)
         {
-            var rc = raw.sqlite3_step(statement);
-            raw.sqlite3_reset(statement);
-            if (rc != raw.SQLITE_DONE)
-            {
-                throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
-            }
-
+            SqliteRaw.Execute(_db, statement);
             return raw.sqlite3_changes(_db);
         }
 

@@ -60,6 +60,19 @@ public sealed class HostingTests
         Assert.False(document.GetProperty("paths").GetProperty("/api/v1/ping").GetProperty("get").TryGetProperty("security", out _));
         Assert.False(document.GetProperty("paths").GetProperty("/api/v1/sites/{odsCode}/stock").GetProperty("get").TryGetProperty("security", out _));
         Assert.Equal("X-Api-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
+
+        // Answers written by generated code (GeneratedJson) still declare their 200 and its schema.
+        foreach (var (path, schema) in new[]
+        {
+            ("/api/v1/people/{nhsNumber}", "PersonResponse"),
+            ("/api/v1/people/{nhsNumber}/vaccinations", "VaccinationListResponse"),
+            ("/api/v1/ping", "PingResponse"),
+        })
+        {
+            var ok = document.GetProperty("paths").GetProperty(path).GetProperty("get").GetProperty("responses").GetProperty("200");
+            var declared = ok.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetRawText();
+            Assert.Contains(schema, declared, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
