@@ -49,11 +49,17 @@ internal static class UpsertWriter
                     return new BatchOutcome(values.Count, 0, []);
                 }
 
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await upsert.CopyAsync(connection, values, cancellationToken);
-                var (inserted, updated) = await upsert.MergeAsync(connection, transaction, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return new BatchOutcome(inserted, updated, []);
+                // The merge takes its keys in order, so two merges cannot deadlock; but a merge can meet another writer's
+                // straight copy (keys in file order), and PostgreSQL may choose the merge as the victim. Its transaction
+                // rolled back whole (staged rows included), so it is run again.
+                return await Deadlocks.RetryAsync(async () =>
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await upsert.CopyAsync(connection, values, cancellationToken);
+                    var (inserted, updated) = await upsert.MergeAsync(connection, transaction, cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                    return new BatchOutcome(inserted, updated, []);
+                });
             }, cancellationToken);
 
         private async Task<bool> TryCopyStraightInAsync(NpgsqlConnection connection, List<T> values, CancellationToken cancellationToken)
