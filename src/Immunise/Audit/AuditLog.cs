@@ -6,6 +6,8 @@ using Dapper;
 using Immunise.People;
 using Immunise.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using SQLitePCL;
@@ -51,9 +53,12 @@ public sealed record AuditEvent(
 /// <summary>
 /// Writes and reads the audit trail. Reads of a person's record are written here, never to logs.
 /// <para>
-/// <see cref="WriteAsync(AuditEntry, CancellationToken)"/> completes only when the entry is committed, so no answer leaves
-/// the service before its audit line is durable. Entries that arrive together are committed together (group commit): one
-/// multi-row insert per batch instead of one transaction per read, which is what lets audited reads keep up with load.
+/// No answer leaves the service before its audit line is durable. On PostgreSQL <see cref="WriteAsync(AuditEntry, CancellationToken)"/>
+/// completes only when the entry is committed; entries that arrive together are committed together (group commit, decision
+/// 005). On a SQLite file the line is first appended to this process's journal file (<see cref="AuditJournal"/>), which is
+/// as durable as a SQLite commit at <c>synchronous = NORMAL</c>, and is moved into <c>audit_events</c> with the others in one
+/// transaction a few times a second (decision 009). Reading the trail through this class (<see cref="ForPersonAsync"/>,
+/// <see cref="FlushAsync"/>) first moves every line this process has written.
 /// </para>
 /// </summary>
 public sealed class AuditLog : IAsyncDisposable
@@ -61,33 +66,72 @@ public sealed class AuditLog : IAsyncDisposable
     private const int MaxBatch = 256;
     private const string Columns = "occurred_at, actor_type, actor_id, action, nhs_number, resource_type, resource_id, purpose, correlation_id";
 
+    /// <summary>How often the journal's lines are moved into the table when nothing asks sooner.</summary>
+    internal static readonly TimeSpan LoadInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A load starts at once when this many lines wait (about a megabyte of journal).</summary>
+    private const int LoadAt = 8192;
+
+
     private readonly Database _database;
     private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private readonly SemaphoreSlim _inFlight;
     private readonly int _maxInFlight;
     private readonly SqliteWriter _sqlite;
+    private readonly AuditJournal? _journal;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(long Target, TaskCompletionSource Done)> _flushes = [];
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _loaded;
 
-    public AuditLog(Database database, TimeProvider clock)
+    public AuditLog(Database database, TimeProvider clock, ILogger<AuditLog>? logger = null)
     {
         _database = database;
         _clock = clock;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         // One batch at a time on both databases. SQLite has one writer, so more would only queue for its lock. On PostgreSQL
         // four side by side made batches four times smaller and each one a round trip and a commit: person lookups spent
         // about 290 µs of the service's CPU each with four, 215 µs with one, and answered 25-35 % more a second.
         _maxInFlight = 1;
         _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
         _sqlite = new SqliteWriter(database);
-        _writer = Task.Run(WriteBatchesAsync).ContinueWith(FailWhatIsLeft, TaskScheduler.Default);
+        if (database.SqliteFile is { } file)
+        {
+            _journal = AuditJournal.Create(AuditJournal.DirectoryFor(file));
+            _queue.Writer.TryComplete();
+            _writer = Task.Run(LoadJournalAsync);
+        }
+        else
+        {
+            _writer = Task.Run(WriteBatchesAsync).ContinueWith(FailWhatIsLeft, TaskScheduler.Default);
+        }
     }
 
-    /// <summary>Appends an entry; completes when it is committed (together with whatever else was waiting).</summary>
+    /// <summary>
+    /// Appends an entry. The task completes when the line is durable: on SQLite once it is in the journal (at once), on
+    /// PostgreSQL once it is committed together with whatever else was waiting.
+    /// </summary>
+    /// <exception cref="IOException">The journal could not be written; the caller must not answer unaudited.</exception>
     public Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
+        var line = AuditLine.From(entry, _clock.GetUtcNow());
+        if (_journal is not null)
+        {
+            if (_journal.Append(line) == LoadAt)
+            {
+                _wake.Release();
+            }
+
+            return Task.CompletedTask;
+        }
+
         // Completed from a work item of its own (Release), so the waiting request continues there, not on the writer.
         var done = new TaskCompletionSource();
-        if (!_queue.Writer.TryWrite(new Pending(entry, _clock.GetUtcNow(), done)))
+        if (!_queue.Writer.TryWrite(new Pending(line, done)))
         {
             throw new ObjectDisposedException(nameof(AuditLog), "The audit log is shut down.");
         }
@@ -95,10 +139,42 @@ public sealed class AuditLog : IAsyncDisposable
         return done.Task;
     }
 
+    /// <summary>A journal file is retired, and a new one begun, once it is this long (64 MB; smaller in tests).</summary>
+    internal long RotateAt { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Completes when every line this process wrote before the call is in <c>audit_events</c>, and the journals of processes
+    /// that died have been replayed, so a query of the table sees
+    /// them. (Lines written by another process on the same SQLite file arrive within <see cref="LoadInterval"/> of it.)
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_journal is null)
+        {
+            return; // every write has already waited for its commit
+        }
+
+        await _recovered.Task.WaitAsync(cancellationToken);
+        var target = _journal.Appended;
+        if (Interlocked.Read(ref _loaded) >= target)
+        {
+            return;
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_flushes)
+        {
+            _flushes.Add((target, done));
+        }
+
+        _wake.Release();
+        await done.Task.WaitAsync(cancellationToken);
+    }
+
     /// <summary>Writes within a caller's transaction, so the audit line commits with the change it describes.</summary>
     public Task WriteAsync(DbConnection connection, DbTransaction? transaction, AuditEntry entry, CancellationToken cancellationToken = default)
     {
-        var (sql, parameters) = Insert([new Pending(entry, _clock.GetUtcNow(), null)], instantsAsText: connection is SqliteConnection or SqliteWriterConnection);
+        var (sql, parameters) = Insert([AuditLine.From(entry, _clock.GetUtcNow())], instantsAsText: connection is SqliteConnection or SqliteWriterConnection);
         return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
     }
 
@@ -106,9 +182,11 @@ public sealed class AuditLog : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        await _stop.CancelAsync();
         await _writer;
         await _sqlite.DisposeAsync();
         _inFlight.Dispose();
+        _stop.Dispose();
     }
 
     private async Task WriteBatchesAsync()
@@ -148,17 +226,245 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SQLite: replays journals left by processes that died, then moves this process's lines into the table every
+    /// <see cref="LoadInterval"/> (sooner when many wait or a reader asks), and once more on shutdown.
+    /// </summary>
+    private async Task LoadJournalAsync()
+    {
+        var journal = _journal!;
+        var carried = new List<AuditLine>();
+        var retired = new List<AuditJournal.Retired>();
+        var failures = 0;
+        try
+        {
+            await RecoverAsync(journal);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Audit journals left by earlier processes could not be replayed yet; the next start tries again.");
+        }
+        finally
+        {
+            _recovered.TrySetResult();
+        }
+
+        while (true)
+        {
+            var stopping = _stop.IsCancellationRequested;
+            if (!stopping)
+            {
+                try
+                {
+                    // After a failure, wait longer each time (up to 5 s) rather than retry in a tight loop.
+                    var wait = failures == 0 ? LoadInterval : TimeSpan.FromMilliseconds(Math.Min(5000, 200 << Math.Min(failures, 5)));
+                    await _wake.WaitAsync(wait, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    stopping = true;
+                }
+            }
+
+            if (stopping)
+            {
+                journal.Seal();
+            }
+
+            var taken = journal.Take(RotateAt);
+            carried.AddRange(taken.Lines);
+            if (taken.Retired is { } old)
+            {
+                retired.Add(old);
+            }
+
+            try
+            {
+                if (carried.Count > 0 || retired.Count > 0)
+                {
+                    var positions = retired.Select(r => (r.Name, RandomAccess.GetLength(r.File))).Append((taken.Name, taken.LoadedTo)).ToList();
+                    await _sqlite.CommitAsync(carried, positions);
+                    carried.Clear();
+                    await ForgetAsync(retired);
+                }
+
+                failures = 0;
+                Loaded(taken.Appended, null);
+            }
+            catch (Exception e) when (!stopping)
+            {
+                // The lines stay in the journal and in memory; the next round tries again. Readers waiting for them are told.
+                failures++;
+                _logger.LogError(e, "Audit lines could not be moved from the journal into the audit table ({Waiting} waiting); retrying.", carried.Count);
+                Loaded(-1, e);
+            }
+            catch (Exception e)
+            {
+                // Shutting down: the journal file stays, and the next process to start replays it.
+                _logger.LogError(e, "Audit lines could not be moved into the audit table at shutdown; the journal is kept for the next start.");
+                Loaded(-1, e);
+                journal.Close(delete: false);
+                retired.ForEach(r => r.File.Dispose());
+                return;
+            }
+
+            if (stopping)
+            {
+                journal.Close(delete: true);
+                await DeletePositionsAsync([taken.Name]);
+                TryDeleteEmptyDirectory(journal.Directory);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Completes the flushes whose lines are now loaded (<paramref name="appended"/> &lt; 0: none), or fails them all.</summary>
+    private void Loaded(long appended, Exception? error)
+    {
+        if (appended >= 0)
+        {
+            Interlocked.Exchange(ref _loaded, appended);
+        }
+
+        lock (_flushes)
+        {
+            for (var i = _flushes.Count - 1; i >= 0; i--)
+            {
+                var (target, done) = _flushes[i];
+                if (error is not null)
+                {
+                    done.TrySetException(error);
+                }
+                else if (target <= appended)
+                {
+                    done.TrySetResult();
+                }
+                else
+                {
+                    continue;
+                }
+
+                _flushes.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>Deletes retired journal files whose lines are committed, then their rows.</summary>
+    private async Task ForgetAsync(List<AuditJournal.Retired> retired)
+    {
+        if (retired.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var old in retired)
+        {
+            File.Delete(old.Path);
+            old.File.Dispose();
+        }
+
+        await DeletePositionsAsync(retired.ConvertAll(r => r.Name));
+        retired.Clear();
+    }
+
+    /// <summary>
+    /// Replays, exactly once, the journals of processes that ended before moving all their lines: from the position recorded
+    /// with the last lines committed, in one transaction with the new position; then the file and its row go.
+    /// </summary>
+    private async Task RecoverAsync(AuditJournal journal)
+    {
+        var directory = journal.Directory;
+        foreach (var name in AuditJournal.Files(directory))
+        {
+            if (journal.IsOwn(name) || AuditJournal.TryClaim(Path.Combine(directory, name)) is not { } file)
+            {
+                continue;
+            }
+
+            using (file)
+            {
+                long from;
+                await using (var connection = await _database.OpenAsync())
+                {
+                    from = await connection.ExecuteScalarAsync<long?>("SELECT loaded_to FROM audit_journals WHERE name = @name", new { name }) ?? 0;
+                }
+
+                var lines = AuditJournal.Read(file, from, out var end);
+                if (lines.Count > 0)
+                {
+                    await _sqlite.CommitAsync(lines, [(name, end)]);
+                    _logger.LogWarning("Replayed {Lines} audit lines from a journal left by a process that stopped without moving them.", lines.Count);
+                }
+
+                var path = Path.Combine(directory, name);
+                if (end < RandomAccess.GetLength(file))
+                {
+                    // A record cut short or damaged (a power cut, a disk fault): what follows cannot be trusted, but it is
+                    // audit data, so it is set aside for an administrator rather than deleted or replayed again.
+                    _logger.LogError("An audit journal has {Bytes} bytes that could not be read after {Lines} lines; kept as {File}.",
+                        RandomAccess.GetLength(file) - end, lines.Count, name + ".unreadable");
+                    File.Move(path, path + ".unreadable");
+                }
+                else
+                {
+                    File.Delete(path);
+                }
+            }
+
+            await DeletePositionsAsync([name]);
+        }
+
+        // Rows whose file is gone: the file is deleted only after all its lines are committed, so they are finished.
+        List<string> rows;
+        await using (var connection = await _database.OpenAsync())
+        {
+            rows = (await connection.QueryAsync<string>("SELECT name FROM audit_journals")).ToList();
+        }
+
+        await DeletePositionsAsync(rows.Where(r => !File.Exists(Path.Combine(directory, r))).ToList());
+    }
+
+    private async Task DeletePositionsAsync(IReadOnlyList<string> names)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        using var turn = await _database.WriteTurnAsync();
+        await using var connection = await turn.OpenAsync();
+        foreach (var name in names)
+        {
+            await connection.ExecuteAsync("DELETE FROM audit_journals WHERE name = @name", new { name });
+        }
+    }
+
+    private static void TryDeleteEmptyDirectory(string directory)
+    {
+        try
+        {
+            if (!Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (IOException)
+        {
+            // another process has just started a journal there
+        }
+    }
+
     private async Task CommitAsync(List<Pending> batch)
     {
         try
         {
             if (batch.Count > 0 && _database.Dialect.IsPostgres)
             {
-                await PostgresWriter.CommitAsync(_database, batch);
+                await PostgresWriter.CommitAsync(_database, batch.ConvertAll(p => p.Line));
             }
             else if (batch.Count > 0)
             {
-                await _sqlite.CommitAsync(batch);
+                await _sqlite.CommitAsync(batch.ConvertAll(p => p.Line), []);
             }
 
             Release(batch, null);
@@ -207,30 +513,30 @@ public sealed class AuditLog : IAsyncDisposable
     /// A multi-row insert. On SQLite instants are written as <see cref="Instant.Format"/> text, as the group-commit writer
     /// writes them, so every line of the trail sorts and compares by time the same way.
     /// </summary>
-    private static (string Sql, DynamicParameters Parameters) Insert(IReadOnlyList<Pending> batch, bool instantsAsText)
+    private static (string Sql, DynamicParameters Parameters) Insert(IReadOnlyList<AuditLine> batch, bool instantsAsText)
     {
         var sql = new StringBuilder($"INSERT INTO audit_events ({Columns}) VALUES ");
         var parameters = new DynamicParameters();
         for (var i = 0; i < batch.Count; i++)
         {
-            var (entry, at, _) = batch[i];
+            var line = batch[i];
             sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture,
                 $"(@at{i}, @actorType{i}, @actorId{i}, @action{i}, @nhs{i}, @resourceType{i}, @resourceId{i}, @purpose{i}, @correlation{i})");
-            parameters.Add($"at{i}", instantsAsText ? Instant.Format(at) : at);
-            parameters.Add($"actorType{i}", entry.Actor.Type);
-            parameters.Add($"actorId{i}", entry.Actor.Id);
-            parameters.Add($"action{i}", entry.Action);
-            parameters.Add($"nhs{i}", entry.NhsNumber?.Value);
-            parameters.Add($"resourceType{i}", entry.ResourceType);
-            parameters.Add($"resourceId{i}", entry.ResourceId);
-            parameters.Add($"purpose{i}", Truncate(entry.Purpose, 200));
-            parameters.Add($"correlation{i}", Truncate(entry.CorrelationId, 100));
+            parameters.Add($"at{i}", instantsAsText ? Instant.Format(line.At) : line.At);
+            parameters.Add($"actorType{i}", line.ActorType);
+            parameters.Add($"actorId{i}", line.ActorId);
+            parameters.Add($"action{i}", line.Action);
+            parameters.Add($"nhs{i}", line.NhsNumber);
+            parameters.Add($"resourceType{i}", line.ResourceType);
+            parameters.Add($"resourceId{i}", line.ResourceId);
+            parameters.Add($"purpose{i}", line.Purpose);
+            parameters.Add($"correlation{i}", line.CorrelationId);
         }
 
         return (sql.ToString(), parameters);
     }
 
-    private sealed record Pending(AuditEntry Entry, DateTimeOffset At, TaskCompletionSource? Done);
+    private sealed record Pending(AuditLine Line, TaskCompletionSource? Done);
 
     /// <summary>
     /// SQLite's one writer: a connection kept open with a prepared one-row insert, run once per entry inside one transaction
@@ -243,7 +549,8 @@ public sealed class AuditLog : IAsyncDisposable
         private SqliteConnection? _connection;
         private sqlite3_stmt? _insert;
 
-        public async Task CommitAsync(IReadOnlyList<Pending> batch)
+        /// <summary>Inserts the lines, and records how far into each named journal file they reach, in one transaction.</summary>
+        public async Task CommitAsync(IReadOnlyList<AuditLine> batch, IReadOnlyList<(string Name, long LoadedTo)> journals)
         {
             try
             {
@@ -268,23 +575,30 @@ public sealed class AuditLog : IAsyncDisposable
                 var db = _connection.Handle!;
                 var lastAt = default(DateTimeOffset);
                 var lastAtText = "";
-                foreach (var (entry, at, _) in batch)
+                foreach (var line in batch)
                 {
-                    if (at != lastAt || lastAtText.Length == 0)
+                    if (line.At != lastAt || lastAtText.Length == 0)
                     {
-                        (lastAt, lastAtText) = (at, Instant.Format(at));
+                        (lastAt, lastAtText) = (line.At, Instant.Format(line.At));
                     }
 
                     SqliteRaw.BindText(_insert, 1, lastAtText);
-                    SqliteRaw.BindText(_insert, 2, entry.Actor.Type);
-                    SqliteRaw.BindText(_insert, 3, entry.Actor.Id);
-                    SqliteRaw.BindText(_insert, 4, entry.Action);
-                    SqliteRaw.BindText(_insert, 5, entry.NhsNumber?.Value);
-                    SqliteRaw.BindText(_insert, 6, entry.ResourceType);
-                    SqliteRaw.BindText(_insert, 7, entry.ResourceId);
-                    SqliteRaw.BindText(_insert, 8, Truncate(entry.Purpose, 200));
-                    SqliteRaw.BindText(_insert, 9, Truncate(entry.CorrelationId, 100));
+                    SqliteRaw.BindText(_insert, 2, line.ActorType);
+                    SqliteRaw.BindText(_insert, 3, line.ActorId);
+                    SqliteRaw.BindText(_insert, 4, line.Action);
+                    SqliteRaw.BindText(_insert, 5, line.NhsNumber);
+                    SqliteRaw.BindText(_insert, 6, line.ResourceType);
+                    SqliteRaw.BindText(_insert, 7, line.ResourceId);
+                    SqliteRaw.BindText(_insert, 8, line.Purpose);
+                    SqliteRaw.BindText(_insert, 9, line.CorrelationId);
                     SqliteRaw.Execute(db, _insert);
+                }
+
+                foreach (var (name, loadedTo) in journals)
+                {
+                    await _connection.ExecuteAsync(
+                        "INSERT INTO audit_journals (name, loaded_to) VALUES (@name, @loadedTo) ON CONFLICT (name) DO UPDATE SET loaded_to = excluded.loaded_to",
+                        new { name, loadedTo }, transaction);
                 }
 
                 await transaction.CommitAsync();
@@ -325,7 +639,7 @@ public sealed class AuditLog : IAsyncDisposable
             SELECT * FROM unnest(@at, @actorType, @actorId, @action, @nhs, @resourceType, @resourceId, @purpose, @correlation)
             """;
 
-        public static async Task CommitAsync(Database database, IReadOnlyList<Pending> batch)
+        public static async Task CommitAsync(Database database, IReadOnlyList<AuditLine> batch)
         {
             var at = new DateTime[batch.Count];
             var actorType = new string[batch.Count];
@@ -338,16 +652,16 @@ public sealed class AuditLog : IAsyncDisposable
             var correlation = new string?[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
-                var (entry, when, _) = batch[i];
-                at[i] = when.UtcDateTime;
-                actorType[i] = entry.Actor.Type;
-                actorId[i] = entry.Actor.Id;
-                action[i] = entry.Action;
-                nhs[i] = entry.NhsNumber?.Value;
-                resourceType[i] = entry.ResourceType;
-                resourceId[i] = entry.ResourceId;
-                purpose[i] = Truncate(entry.Purpose, 200);
-                correlation[i] = Truncate(entry.CorrelationId, 100);
+                var line = batch[i];
+                at[i] = line.At.UtcDateTime;
+                actorType[i] = line.ActorType;
+                actorId[i] = line.ActorId;
+                action[i] = line.Action;
+                nhs[i] = line.NhsNumber;
+                resourceType[i] = line.ResourceType;
+                resourceId[i] = line.ResourceId;
+                purpose[i] = line.Purpose;
+                correlation[i] = line.CorrelationId;
             }
 
             await using var connection = (NpgsqlConnection)await database.OpenSessionAsync();
@@ -372,6 +686,7 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>The audit trail for one person, newest first: who looked at or changed their record.</summary>
     public async Task<IReadOnlyList<AuditEvent>> ForPersonAsync(NhsNumber nhsNumber, int limit = 100, CancellationToken cancellationToken = default)
     {
+        await FlushAsync(cancellationToken);
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AuditRow>(new CommandDefinition(
             """
@@ -381,9 +696,6 @@ public sealed class AuditLog : IAsyncDisposable
             new { nhs = nhsNumber.Value, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToEvent()).ToList();
     }
-
-    private static string? Truncate(string? value, int length) =>
-        value is null ? null : value.Length <= length ? value : value[..length];
 
     /// <summary>An audit line as read by Dapper (a class: with no rows SQLite cannot type a record's constructor).</summary>
     internal sealed class AuditRow

@@ -28,8 +28,11 @@ public sealed record AuditQuery(
 /// <summary>One page of matches, newest first; <see cref="NextBeforeId"/> asks for the next (older) page.</summary>
 public sealed record AuditPage(IReadOnlyList<AuditEvent> Events, long? NextBeforeId);
 
-/// <summary>Searches the audit trail for administrators, and exports what matches as CSV.</summary>
-public sealed class SearchAudit(Database database)
+/// <summary>
+/// Searches the audit trail for administrators, and exports what matches as CSV. Every line this process has written is
+/// moved into the table first (<see cref="AuditLog.FlushAsync"/>), so a search sees the reads made just before it.
+/// </summary>
+public sealed class SearchAudit(Database database, AuditLog audit)
 {
     public const string CsvHeader = "id,occurred_at,actor_type,actor_id,action,nhs_number,resource_type,resource_id,purpose,correlation_id";
 
@@ -42,6 +45,7 @@ public sealed class SearchAudit(Database database)
         }
 
         var (sql, parameters) = built.Value;
+        await audit.FlushAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = (await connection.QueryAsync<AuditLog.AuditRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).ToList();
         var limit = Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit);
@@ -59,6 +63,7 @@ public sealed class SearchAudit(Database database)
         }
 
         var (sql, parameters) = built.Value;
+        await audit.FlushAsync(cancellationToken);
         await output.WriteAsync(CsvHeader + "\n");
         long count = 0;
         await using var connection = await database.OpenSessionAsync(cancellationToken);

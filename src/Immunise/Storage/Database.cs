@@ -79,6 +79,11 @@ public sealed class Database : IAsyncDisposable
             }
 
             _sqliteConnectionString = builder.ToString();
+            if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && builder.DataSource.Length > 0)
+            {
+                SqliteFile = Path.GetFullPath(builder.DataSource);
+            }
+
             UseWriteAheadLog(builder);
             _sqliteReads = new SqliteReads(() =>
             {
@@ -93,6 +98,9 @@ public sealed class Database : IAsyncDisposable
     }
 
     public DatabaseProvider Provider { get; }
+
+    /// <summary>The full path of the SQLite database file; null on PostgreSQL and for an in-memory SQLite database.</summary>
+    public string? SqliteFile { get; }
 
     public Dialect Dialect { get; }
 

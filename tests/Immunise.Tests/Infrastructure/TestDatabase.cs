@@ -59,6 +59,11 @@ public sealed class TestDatabase : IAsyncDisposable
             {
                 File.Delete(_name + suffix);
             }
+
+            if (Directory.Exists(_name + ".audit"))
+            {
+                Directory.Delete(_name + ".audit", recursive: true);
+            }
         }
     }
 

@@ -13,6 +13,7 @@ using Immunise.Storage;
 using Immunise.Tests.Booking;
 using Immunise.Tests.Infrastructure;
 using Immunise.Tests.Web;
+using Microsoft.Extensions.DependencyInjection;
 using static Immunise.Tests.Booking.BookingUseCaseTests;
 
 namespace Immunise.Tests.Staff;
@@ -253,6 +254,7 @@ public sealed class SiteManagementTests
 
     internal static async Task<IReadOnlyList<(string ActorId, string? ResourceId, string? Purpose)>> AuditAsync(BookingWorld world, string action)
     {
+        await world.App.Services.GetRequiredService<AuditLog>().FlushAsync();
         await using var connection = await world.App.Database.Database.OpenAsync();
         return (await connection.QueryAsync<(string, string?, string?)>(
             "SELECT actor_id, resource_id, purpose FROM audit_events WHERE action = @action ORDER BY id", new { action })).ToList();
