@@ -70,7 +70,6 @@ internal sealed class AuditJournal : IDisposable
     /// <summary>Starts a new journal file of this process's own in <paramref name="directory"/>.</summary>
     public static AuditJournal Create(string directory)
     {
-        System.IO.Directory.CreateDirectory(directory);
         var (file, name) = NewFile(directory);
         return new AuditJournal(directory, file, name);
     }
@@ -121,16 +120,17 @@ internal sealed class AuditJournal : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_file is null, this);
-            var taken = new Taken(_pending, _name, _length, _appended, null);
-            _pending = [];
+            Retired? retired = null;
             if (_length >= rotateAt)
             {
-                var retired = new Retired(_name, Path.Combine(_directory, _name), _file);
-                (_file, _name) = NewFile(_directory);
-                _length = 0;
-                taken = taken with { Retired = retired };
+                // The new file first: if it cannot be made, nothing has changed and the old one carries on.
+                var (file, name) = NewFile(_directory);
+                retired = new Retired(_name, Path.Combine(_directory, _name), _file);
+                (_file, _name, _length) = (file, name, 0);
             }
 
+            var taken = new Taken(_pending, _name, _length, _appended, retired);
+            _pending = [];
             return taken;
         }
     }
@@ -300,7 +300,18 @@ internal sealed class AuditJournal : IDisposable
     private static (SafeFileHandle File, string Name) NewFile(string directory)
     {
         var name = $"{Environment.ProcessId}-{Guid.NewGuid():N}{Extension}";
-        return (File.OpenHandle(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None), name);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                System.IO.Directory.CreateDirectory(directory);
+                return (File.OpenHandle(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None), name);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+                // Another process (or audit log) removed the folder as it shut down, between our making it and our file.
+            }
+        }
     }
 
     private static int MaxSize(in AuditLine line) =>
@@ -359,7 +370,7 @@ internal sealed class AuditJournal : IDisposable
         return hash;
     }
 
-    /// <summary>Lines taken to be moved into the table, and where the file stood after them.</summary>
+    /// <summary>Lines taken to be moved into the table, and where the current file (after any rotation) stood after them.</summary>
     public sealed record Taken(List<AuditLine> Lines, string Name, long LoadedTo, long Appended, Retired? Retired);
 
     /// <summary>A finished journal file, still open (and locked) until its lines are committed and it is deleted.</summary>

@@ -271,15 +271,16 @@ public sealed class AuditLog : IAsyncDisposable
                 journal.Seal();
             }
 
-            var taken = journal.Take(RotateAt);
-            carried.AddRange(taken.Lines);
-            if (taken.Retired is { } old)
-            {
-                retired.Add(old);
-            }
-
+            AuditJournal.Taken taken;
             try
             {
+                taken = journal.Take(RotateAt);
+                carried.AddRange(taken.Lines);
+                if (taken.Retired is { } old)
+                {
+                    retired.Add(old);
+                }
+
                 if (carried.Count > 0 || retired.Count > 0)
                 {
                     var positions = retired.Select(r => (r.Name, RandomAccess.GetLength(r.File))).Append((taken.Name, taken.LoadedTo)).ToList();
@@ -297,6 +298,7 @@ public sealed class AuditLog : IAsyncDisposable
                 failures++;
                 _logger.LogError(e, "Audit lines could not be moved from the journal into the audit table ({Waiting} waiting); retrying.", carried.Count);
                 Loaded(-1, e);
+                continue;
             }
             catch (Exception e)
             {
@@ -357,14 +359,15 @@ public sealed class AuditLog : IAsyncDisposable
             return;
         }
 
+        var names = retired.ConvertAll(r => r.Name);
         foreach (var old in retired)
         {
             File.Delete(old.Path);
             old.File.Dispose();
         }
 
-        await DeletePositionsAsync(retired.ConvertAll(r => r.Name));
         retired.Clear();
+        await DeletePositionsAsync(names);
     }
 
     /// <summary>
@@ -424,6 +427,10 @@ public sealed class AuditLog : IAsyncDisposable
         await DeletePositionsAsync(rows.Where(r => !File.Exists(Path.Combine(directory, r))).ToList());
     }
 
+    /// <summary>
+    /// Deletes the rows of journal files that are gone. Not fatal when it fails: a row without its file is finished, and the
+    /// next process to start deletes it.
+    /// </summary>
     private async Task DeletePositionsAsync(IReadOnlyList<string> names)
     {
         if (names.Count == 0)
@@ -431,11 +438,18 @@ public sealed class AuditLog : IAsyncDisposable
             return;
         }
 
-        using var turn = await _database.WriteTurnAsync();
-        await using var connection = await turn.OpenAsync();
-        foreach (var name in names)
+        try
         {
-            await connection.ExecuteAsync("DELETE FROM audit_journals WHERE name = @name", new { name });
+            using var turn = await _database.WriteTurnAsync();
+            await using var connection = await turn.OpenAsync();
+            foreach (var name in names)
+            {
+                await connection.ExecuteAsync("DELETE FROM audit_journals WHERE name = @name", new { name });
+            }
+        }
+        catch (Exception e) when (e is DbException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            _logger.LogWarning(e, "Finished audit journals' positions could not be deleted; the next start deletes them.");
         }
     }
 
