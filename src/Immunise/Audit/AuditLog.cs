@@ -81,6 +81,7 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly SemaphoreSlim _inFlight;
     private readonly int _maxInFlight;
     private readonly SqliteWriter _sqlite;
+    private readonly PostgresWriter _postgres;
     private readonly AuditJournal? _journal;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -99,6 +100,7 @@ public sealed class AuditLog : IAsyncDisposable
         _maxInFlight = 1;
         _inFlight = new SemaphoreSlim(_maxInFlight, _maxInFlight);
         _sqlite = new SqliteWriter(database);
+        _postgres = new PostgresWriter(database);
         if (database.SqliteFile is { } file)
         {
             _journal = AuditJournal.Create(AuditJournal.DirectoryFor(file));
@@ -185,6 +187,7 @@ public sealed class AuditLog : IAsyncDisposable
         await _stop.CancelAsync();
         await _writer;
         await _sqlite.DisposeAsync();
+        await _postgres.DisposeAsync();
         _inFlight.Dispose();
         _stop.Dispose();
     }
@@ -474,7 +477,7 @@ public sealed class AuditLog : IAsyncDisposable
         {
             if (batch.Count > 0 && _database.Dialect.IsPostgres)
             {
-                await PostgresWriter.CommitAsync(_database, batch.ConvertAll(p => p.Line));
+                await _postgres.CommitAsync(batch.ConvertAll(p => p.Line));
             }
             else if (batch.Count > 0)
             {
@@ -643,9 +646,11 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>
     /// PostgreSQL: a batch is one prepared statement whose parameters are nine arrays (<c>INSERT … SELECT FROM unnest(…)</c>),
     /// so every batch, whatever its size, runs the same plan; a multi-row <c>VALUES</c> list would be a new statement to
-    /// parse and plan for each batch size. It runs on a plain pooled connection, where the preparation persists.
+    /// parse and plan for each batch size. The writer keeps one connection of its own (from the session pool) with the
+    /// statement prepared on it, as the SQLite writer does: a pooled connection given back after every batch was reset
+    /// (<c>RESET ALL</c>, <c>UNLISTEN *</c>, … parsed and run by the server) before each next one.
     /// </summary>
-    private static class PostgresWriter
+    private sealed class PostgresWriter(Database database) : IAsyncDisposable
     {
         private const string Sql =
             $"""
@@ -653,7 +658,10 @@ public sealed class AuditLog : IAsyncDisposable
             SELECT * FROM unnest(@at, @actorType, @actorId, @action, @nhs, @resourceType, @resourceId, @purpose, @correlation)
             """;
 
-        public static async Task CommitAsync(Database database, IReadOnlyList<AuditLine> batch)
+        private NpgsqlConnection? _connection;
+        private NpgsqlCommand? _insert;
+
+        public async Task CommitAsync(IReadOnlyList<AuditLine> batch)
         {
             var at = new DateTime[batch.Count];
             var actorType = new string[batch.Count];
@@ -678,23 +686,51 @@ public sealed class AuditLog : IAsyncDisposable
                 correlation[i] = line.CorrelationId;
             }
 
-            await using var connection = (NpgsqlConnection)await database.OpenSessionAsync();
-            await using var command = new NpgsqlCommand(Sql, connection);
-            command.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = at });
-            Text(command, "actorType", actorType);
-            Text(command, "actorId", actorId);
-            Text(command, "action", action);
-            Text(command, "nhs", nhs);
-            Text(command, "resourceType", resourceType);
-            Text(command, "resourceId", resourceId);
-            Text(command, "purpose", purpose);
-            Text(command, "correlation", correlation);
-            await command.PrepareAsync();
-            await command.ExecuteNonQueryAsync();
+            try
+            {
+                if (_connection is null || _insert is null)
+                {
+                    _connection = (NpgsqlConnection)await database.OpenSessionAsync();
+                    _insert = new NpgsqlCommand(Sql, _connection);
+                    _insert.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+                    foreach (var name in (string[])["actorType", "actorId", "action", "nhs", "resourceType", "resourceId", "purpose", "correlation"])
+                    {
+                        _insert.Parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text));
+                    }
+
+                    await _insert.PrepareAsync();
+                }
+
+                ((NpgsqlParameter<DateTime[]>)_insert.Parameters[0]).TypedValue = at;
+                string?[][] texts = [actorType, actorId, action, nhs, resourceType, resourceId, purpose, correlation];
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    ((NpgsqlParameter<string?[]>)_insert.Parameters[i + 1]).TypedValue = texts[i];
+                }
+
+                await _insert.ExecuteNonQueryAsync();
+            }
+            catch
+            {
+                await DisposeAsync(); // start afresh on the next batch
+                throw;
+            }
         }
 
-        private static void Text(NpgsqlCommand command, string name, string?[] values) =>
-            command.Parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = values });
+        public async ValueTask DisposeAsync()
+        {
+            if (_insert is not null)
+            {
+                await _insert.DisposeAsync();
+                _insert = null;
+            }
+
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
     }
 
     /// <summary>The audit trail for one person, newest first: who looked at or changed their record.</summary>

@@ -28,18 +28,22 @@ public sealed class AuditLogTests
     }
 
     [Fact]
-    public async Task WriteAsync_OnPostgresWhenTheDatabaseRefuses_FailsTheCallerInsteadOfLosingTheEntry()
+    public async Task WriteAsync_OnPostgresWhenTheDatabaseRefuses_FailsTheCallerInsteadOfLosingTheEntry_ThenWritesAgain()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         await using var audit = new AuditLog(db.Database, TimeProvider.System);
-        await using (var connection = await db.Database.OpenAsync())
-        {
-            await connection.ExecuteAsync("DROP TABLE audit_events");
-        }
+        var nhs = NhsNumber.Parse("9990000018");
+        await audit.WriteAsync(new AuditEntry(Actor.System("test"), "person.read", nhs, CorrelationId: "before"));
+        await using var connection = await db.Database.OpenAsync();
+        await connection.ExecuteAsync("ALTER TABLE audit_events RENAME TO audit_events_away");
 
-        var write = audit.WriteAsync(new AuditEntry(Actor.System("test"), "person.read"));
+        var refused = audit.WriteAsync(new AuditEntry(Actor.System("test"), "person.read", nhs, CorrelationId: "refused"));
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => refused);
 
-        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => write);
+        // The writer's kept connection and prepared insert are made afresh after the failure.
+        await connection.ExecuteAsync("ALTER TABLE audit_events_away RENAME TO audit_events");
+        await audit.WriteAsync(new AuditEntry(Actor.System("test"), "person.read", nhs, CorrelationId: "after"));
+        Assert.Equal(["after", "before"], (await connection.QueryAsync<string>("SELECT correlation_id FROM audit_events WHERE nhs_number = @n", new { n = nhs.Value })).Order());
     }
 
     [Fact]
