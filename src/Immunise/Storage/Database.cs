@@ -90,7 +90,11 @@ public sealed class Database : IAsyncDisposable
                 var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
                 connection.Open();
                 using var pragma = connection.CreateCommand();
-                pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+                // A 32 MB page cache per kept reader (SQLite's default is 2 MB): random people's index and table pages stay in
+                // memory instead of being read again from the OS with a pread each. A cache lasts until the database next
+                // changes, which since the audit journal is every 200 ms under load rather than every few milliseconds. FHIR
+                // history on a 200,000-person register, warmed: 242 / 243 µs of CPU per search with 2 MB, 223 / 215 µs with 32 MB.
+                pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA cache_size = -32768;";
                 pragma.ExecuteNonQuery();
                 return connection;
             });
