@@ -72,7 +72,6 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>A load starts at once when this many lines wait (about a megabyte of journal).</summary>
     private const int LoadAt = 8192;
 
-
     private readonly Database _database;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -145,9 +144,9 @@ public sealed class AuditLog : IAsyncDisposable
     internal long RotateAt { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Completes when every line this process wrote before the call is in <c>audit_events</c>, and the journals of processes
-    /// that died have been replayed, so a query of the table sees
-    /// them. (Lines written by another process on the same SQLite file arrive within <see cref="LoadInterval"/> of it.)
+    /// Completes when every line this process wrote before the call is in <c>audit_events</c> and the journals of processes
+    /// that died have been replayed, so that a query of the table sees them. (Lines written by another process on the same
+    /// SQLite file arrive within <see cref="LoadInterval"/> or so.)
     /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
