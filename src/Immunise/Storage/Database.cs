@@ -72,19 +72,18 @@ public sealed class Database : IAsyncDisposable
                 ForeignKeys = true,
                 Pooling = true,
             };
-            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && directory is not null)
-            {
-                Directory.CreateDirectory(directory);
-            }
-
             _sqliteConnectionString = builder.ToString();
             if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && builder.DataSource.Length > 0)
             {
                 SqliteFile = Path.GetFullPath(builder.DataSource);
+                if (Path.GetDirectoryName(SqliteFile) is { } directory)
+                {
+                    Directory.CreateDirectory(directory);
+                }
+
+                UseWriteAheadLog(_sqliteConnectionString);
             }
 
-            UseWriteAheadLog(builder);
             _sqliteReads = new SqliteReads(() =>
             {
                 var connection = new SqliteConnection(_sqliteConnectionString) { DefaultTimeout = 30 };
@@ -225,14 +224,9 @@ public sealed class Database : IAsyncDisposable
         connectionString.Replace(" ", "", StringComparison.Ordinal).Contains(key.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>WAL (readers run beside the one writer) is a property of the file: set once, not on every open.</summary>
-    private static void UseWriteAheadLog(SqliteConnectionStringBuilder builder)
+    private static void UseWriteAheadLog(string connectionString)
     {
-        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource.StartsWith(':') || builder.DataSource.Length == 0)
-        {
-            return;
-        }
-
-        using var connection = new SqliteConnection(builder.ToString());
+        using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA journal_mode = WAL";
