@@ -5,8 +5,20 @@ using Immunise.Storage;
 namespace Immunise.People;
 
 /// <summary>Reads one person from the register by NHS number.</summary>
-public sealed class GetPerson(Database database)
+public sealed class GetPerson
 {
+    private readonly Database _database;
+    private readonly ReadBatcher<string, Person>? _batched;
+
+    public GetPerson(Database database)
+    {
+        _database = database;
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            _batched = new ReadBatcher<string, Person>(ReadManyAsync); // decision 010
+        }
+    }
+
     public const string Columns =
         """
         nhs_number, given_name, family_name, date_of_birth, sex, postcode, gp_practice_code, ethnicity, care_home_resident,
@@ -14,19 +26,42 @@ public sealed class GetPerson(Database database)
         """;
 
     private static readonly string s_byNhsNumber = $"SELECT {Columns} FROM people WHERE nhs_number = @nhs";
+    private static readonly string s_byNhsNumbers = $"SELECT {Columns} FROM people WHERE nhs_number = ANY(@nhs)";
 
     public async Task<Person?> HandleAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
-        return await database.ReadAsync(
+        if (_batched is not null)
+        {
+            return await _batched.GetAsync(nhsNumber.Value, cancellationToken);
+        }
+
+        return await _database.ReadAsync(
             s_byNhsNumber,
             command => Storage.Columns.Parameter(command, "nhs", nhsNumber.Value),
             async (reader, ct) => await reader.ReadAsync(ct) ? PersonRow.Read(reader).ToPerson() : null,
             cancellationToken);
     }
 
+    /// <summary>On PostgreSQL: the people with any of these NHS numbers, in one statement.</summary>
+    private Task<IReadOnlyDictionary<string, Person>> ReadManyAsync(string[] nhsNumbers) =>
+        _database.ReadByKeysAsync<IReadOnlyDictionary<string, Person>>(
+            s_byNhsNumbers,
+            command => Storage.Columns.Parameter(command, "nhs", nhsNumbers),
+            async (reader, ct) =>
+            {
+                var found = new Dictionary<string, Person>(nhsNumbers.Length);
+                while (await reader.ReadAsync(ct))
+                {
+                    var person = PersonRow.Read(reader).ToPerson();
+                    found[person.NhsNumber.Value] = person;
+                }
+
+                return found;
+            });
+
     public async Task<bool> ExistsAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {
-        return await database.ReadAsync(
+        return await _database.ReadAsync(
             "SELECT 1 FROM people WHERE nhs_number = @nhs",
             command => Storage.Columns.Parameter(command, "nhs", nhsNumber.Value),
             async (reader, ct) => await reader.ReadAsync(ct),

@@ -17,9 +17,65 @@ public sealed record VaccinationHistoryQuery(
     bool IncludeEnteredInError = false);
 
 /// <summary>Reads a person's vaccination history, oldest first, and single events by id.</summary>
-public sealed class GetVaccinationHistory(Database database)
+public sealed class GetVaccinationHistory
 {
-    public Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)
+    private static readonly string s_forPeople =
+        $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = ANY(@nhs) ORDER BY nhs_number, occurred_at, id";
+
+    private readonly Database database;
+    private readonly ReadBatcher<string, List<VaccinationEvent>>? _batched;
+
+    public GetVaccinationHistory(Database database)
+    {
+        this.database = database;
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            _batched = new ReadBatcher<string, List<VaccinationEvent>>(ReadManyAsync); // decision 010
+        }
+    }
+
+    public async Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)
+    {
+        if (_batched is not null && query.From is null && query.To is null)
+        {
+            // Every event of the person, read together with other requests' people; the filters are applied here.
+            var all = await _batched.GetAsync(query.NhsNumber.Value, cancellationToken);
+            if (all is null)
+            {
+                return [];
+            }
+
+            var targets = query.TargetDiseases is { Count: > 0 } t ? t : null;
+            return all.Where(e => (query.IncludeEnteredInError || e.Status == "completed")
+                && (targets is null || targets.Contains(e.TargetDisease, StringComparer.Ordinal))).ToList();
+        }
+
+        return await ReadAsync(query, cancellationToken);
+    }
+
+    /// <summary>On PostgreSQL: every event of these people, each person's oldest first, in one statement.</summary>
+    private Task<IReadOnlyDictionary<string, List<VaccinationEvent>>> ReadManyAsync(string[] nhsNumbers) =>
+        database.ReadByKeysAsync<IReadOnlyDictionary<string, List<VaccinationEvent>>>(
+            s_forPeople,
+            command => Column.Parameter(command, "nhs", nhsNumbers),
+            async (reader, ct) =>
+            {
+                var found = new Dictionary<string, List<VaccinationEvent>>(nhsNumbers.Length);
+                while (await reader.ReadAsync(ct))
+                {
+                    var row = VaccinationRow.Read(reader);
+                    if (!found.TryGetValue(row.NhsNumber, out var events))
+                    {
+                        found[row.NhsNumber] = events = [];
+                    }
+
+                    events.Add(row.ToEvent());
+                }
+
+                return found;
+            });
+
+    private Task<IReadOnlyList<VaccinationEvent>> ReadAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder($"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = @nhs");
         var parameters = new List<(string Name, Func<DbCommand, object> Value)> { ("nhs", _ => query.NhsNumber.Value) };

@@ -34,6 +34,7 @@ public sealed class Database : IAsyncDisposable
     private static readonly object s_configuredMarker = new();
     private readonly NpgsqlDataSource? _postgres;
     private readonly NpgsqlDataSource? _postgresSessions;
+    private readonly NpgsqlDataSource? _postgresKeyed;
     private readonly string _sqliteConnectionString = string.Empty;
     private readonly SqliteReads? _sqliteReads;
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
@@ -62,6 +63,13 @@ public sealed class Database : IAsyncDisposable
             }
 
             _postgres = new NpgsqlDataSourceBuilder(shared.ConnectionString).Build();
+
+            // Reads by a list of keys (ReadBatcher) get a pool of their own whose sessions always use the generic plan. Left
+            // to choose, PostgreSQL planned `nhs_number = ANY(@keys)` afresh on 31,184 of 38,696 executions: a plan for 4
+            // keys looks cheaper than the generic one (which assumes 10), though both are the same index scan.
+            var keyed = new NpgsqlConnectionStringBuilder(shared.ConnectionString);
+            keyed.Options = $"{keyed.Options} -c plan_cache_mode=force_generic_plan".Trim();
+            _postgresKeyed = new NpgsqlDataSourceBuilder(keyed.ConnectionString).Build();
             var sessions = new NpgsqlConnectionStringBuilder(options.ConnectionString) { Multiplexing = false };
             _postgresSessions = new NpgsqlDataSourceBuilder(sessions.ConnectionString).Build();
         }
@@ -177,6 +185,26 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
+    /// As <see cref="ReadAsync{T}"/>, for a statement that looks rows up by a list of keys (<see cref="ReadBatcher{TKey, TValue}"/>):
+    /// on PostgreSQL it runs on connections that always reuse the statement's generic plan, which for such a lookup is the
+    /// same index scan whatever the keys.
+    /// </summary>
+    public async Task<T> ReadByKeysAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken = default)
+    {
+        if (_postgresKeyed is null)
+        {
+            return await ReadAsync(sql, bind, read, cancellationToken);
+        }
+
+        await using var connection = await _postgresKeyed.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await read(reader, cancellationToken);
+    }
+
+    /// <summary>
     /// Opens a connection that is this caller's alone until disposed: for session state (advisory locks, temporary tables),
     /// bulk COPY and long streamed reads. On SQLite every connection is one.
     /// </summary>
@@ -251,6 +279,11 @@ public sealed class Database : IAsyncDisposable
         if (_postgresSessions is not null)
         {
             await _postgresSessions.DisposeAsync();
+        }
+
+        if (_postgresKeyed is not null)
+        {
+            await _postgresKeyed.DisposeAsync();
         }
     }
 }
