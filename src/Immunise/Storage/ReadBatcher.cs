@@ -53,7 +53,16 @@ public sealed class ReadBatcher<TKey, TValue>
 
         if (batch is not null)
         {
-            _ = RunAsync(batch);
+            // The batches serve many requests: they must not carry this one's context (its Activity, logging scopes) along.
+            var flow = ExecutionContext.SuppressFlow();
+            try
+            {
+                _ = RunAsync(batch);
+            }
+            finally
+            {
+                flow.Undo();
+            }
         }
 
         return cancellationToken.CanBeCanceled ? done.Task.WaitAsync(cancellationToken) : done.Task;

@@ -10,7 +10,12 @@ public sealed class ReadBatcherTests
         private readonly Lock _gate = new();
         private readonly List<TaskCompletionSource> _releases = [];
 
+        public static AsyncLocal<string?> Caller { get; } = new();
+
         public List<string[]> Batches { get; } = [];
+
+        /// <summary>The caller's context as each batch's read saw it.</summary>
+        public List<string?> CallersSeen { get; } = [];
 
         public Exception? Fail { get; set; }
 
@@ -20,6 +25,7 @@ public sealed class ReadBatcherTests
             lock (_gate)
             {
                 Batches.Add(keys);
+                CallersSeen.Add(Caller.Value);
                 _releases.Add(release);
             }
 
@@ -175,5 +181,27 @@ public sealed class ReadBatcherTests
         reads.Release(1);
         Assert.Equal("value of b", await other);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batcher.GetAsync("c", giveUp.Token));
+    }
+
+    [Fact]
+    public async Task GetAsync_LaterBatches_DoNotRunInTheContextOfTheRequestThatStartedTheLoop()
+    {
+        var reads = new GatedReads();
+        var batcher = new ReadBatcher<string, string>(reads.ReadAsync, maxBatch: 64, maxInFlight: 1);
+
+        var first = Task.Run(async () =>
+        {
+            GatedReads.Caller.Value = "request A";
+            return await batcher.GetAsync("a");
+        });
+        await reads.WaitForBatchesAsync(1);
+        var second = batcher.GetAsync("b");
+        reads.Release(0);
+        await reads.WaitForBatchesAsync(2);
+        reads.Release(1);
+        await Task.WhenAll(first, second);
+
+        Assert.Equal(2, reads.CallersSeen.Count);
+        Assert.Null(reads.CallersSeen[1]); // the loop went on to b's batch without request A's context
     }
 }
