@@ -16,12 +16,12 @@ namespace Immunise.Eligibility;
 /// </summary>
 public sealed class RegisterPersonData
 {
-    private readonly Database database;
+    private readonly Database _database;
     private readonly ReadBatcher<string, PersonData>? _batched;
 
     public RegisterPersonData(Database database)
     {
-        this.database = database;
+        _database = database;
         if (database.Provider == DatabaseProvider.Postgres)
         {
             _batched = new ReadBatcher<string, PersonData>(ReadManyAsync); // decision 010
@@ -44,7 +44,7 @@ public sealed class RegisterPersonData
 
     /// <summary>On PostgreSQL: the data of everyone among these NHS numbers, in one command of four statements.</summary>
     private Task<IReadOnlyDictionary<string, PersonData>> ReadManyAsync(string[] nhsNumbers) =>
-        database.ReadByKeysAsync<IReadOnlyDictionary<string, PersonData>>(s_manyRoundTrip, command => Column.Parameter(command, "nhs", nhsNumbers), async (r, ct) =>
+        _database.ReadByKeysAsync<IReadOnlyDictionary<string, PersonData>>(s_manyRoundTrip, command => Column.Parameter(command, "nhs", nhsNumbers), async (r, ct) =>
         {
             var people = new List<PersonFacts>(nhsNumbers.Length);
             while (await r.ReadAsync(ct))
@@ -100,7 +100,7 @@ public sealed class RegisterPersonData
     // One command of four (or five) statements: one round trip on PostgreSQL, the statements kept prepared on SQLite.
     private Task<(PersonData? Person, IReadOnlyList<Records.VaccinationEvent> History)> ReadAsync(
         string sql, NhsNumber nhsNumber, string? targetDisease, CancellationToken cancellationToken) =>
-        database.ReadAsync<(PersonData?, IReadOnlyList<Records.VaccinationEvent>)>(sql, command =>
+        _database.ReadAsync<(PersonData?, IReadOnlyList<Records.VaccinationEvent>)>(sql, command =>
         {
             Column.Parameter(command, "nhs", nhsNumber.Value);
             if (targetDisease is not null)
@@ -193,7 +193,7 @@ public sealed class RegisterPersonData
         var filter = (regionOdsCode is null ? "" : " AND pc.region_ods_code = @region") + (icbOdsCode is null ? "" : " AND pc.icb_ods_code = @icb");
         while (true)
         {
-            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var connection = await _database.OpenAsync(cancellationToken);
             var people = (await connection.QueryAsync<PersonFacts>(new CommandDefinition(
                 $"""
                 SELECT p.nhs_number, p.date_of_birth, p.sex, p.postcode, p.gp_practice_code, p.care_home_resident, p.clinical_risk_groups,

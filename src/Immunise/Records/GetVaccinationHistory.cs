@@ -22,12 +22,12 @@ public sealed class GetVaccinationHistory
     private static readonly string s_forPeople =
         $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE nhs_number = ANY(@nhs) ORDER BY nhs_number, occurred_at, id";
 
-    private readonly Database database;
+    private readonly Database _database;
     private readonly ReadBatcher<string, List<VaccinationEvent>>? _batched;
 
     public GetVaccinationHistory(Database database)
     {
-        this.database = database;
+        _database = database;
         if (database.Provider == DatabaseProvider.Postgres)
         {
             _batched = new ReadBatcher<string, List<VaccinationEvent>>(ReadManyAsync); // decision 010
@@ -46,7 +46,7 @@ public sealed class GetVaccinationHistory
             }
 
             var targets = query.TargetDiseases is { Count: > 0 } t ? t : null;
-            return all.Where(e => (query.IncludeEnteredInError || e.Status == "completed")
+            return all.Where(e => (query.IncludeEnteredInError || e.Status == VaccinationStatus.Completed)
                 && (targets is null || targets.Contains(e.TargetDisease, StringComparer.Ordinal))).ToList();
         }
 
@@ -55,7 +55,7 @@ public sealed class GetVaccinationHistory
 
     /// <summary>On PostgreSQL: every event of these people, each person's oldest first, in one statement.</summary>
     private Task<IReadOnlyDictionary<string, List<VaccinationEvent>>> ReadManyAsync(string[] nhsNumbers) =>
-        database.ReadByKeysAsync<IReadOnlyDictionary<string, List<VaccinationEvent>>>(
+        _database.ReadByKeysAsync<IReadOnlyDictionary<string, List<VaccinationEvent>>>(
             s_forPeople,
             command => Column.Parameter(command, "nhs", nhsNumbers),
             async (reader, ct) =>
@@ -110,7 +110,7 @@ public sealed class GetVaccinationHistory
             parameters.Add(("to", command => Column.DateValue(command, to)));
         }
 
-        return database.ReadAsync<IReadOnlyList<VaccinationEvent>>(
+        return _database.ReadAsync<IReadOnlyList<VaccinationEvent>>(
             sql.Append(" ORDER BY occurred_at, id").ToString(),
             command => parameters.ForEach(p => Column.Parameter(command, p.Name, p.Value(command))),
             async (reader, ct) =>
@@ -128,7 +128,7 @@ public sealed class GetVaccinationHistory
 
     public async Task<VaccinationEvent?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<VaccinationRow>(new CommandDefinition(
             $"SELECT {VaccinationRow.Columns} FROM vaccination_events WHERE id = @id", new { id }, cancellationToken: cancellationToken));
         return row?.ToEvent();
