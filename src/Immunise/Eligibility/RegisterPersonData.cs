@@ -22,10 +22,7 @@ public sealed class RegisterPersonData
     public RegisterPersonData(Database database)
     {
         _database = database;
-        if (database.Provider == DatabaseProvider.Postgres)
-        {
-            _batched = new ReadBatcher<string, PersonData>(ReadManyAsync); // decision 010
-        }
+        _batched = database.BatchedReads<string, PersonData>(ReadManyAsync);
     }
 
     /// <summary>Register target diseases and the ATTRIBUTE_TYPE NHS England's data uses for them.</summary>

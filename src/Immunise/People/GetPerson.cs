@@ -7,18 +7,6 @@ namespace Immunise.People;
 /// <summary>Reads one person from the register by NHS number.</summary>
 public sealed class GetPerson
 {
-    private readonly Database _database;
-    private readonly ReadBatcher<string, Person>? _batched;
-
-    public GetPerson(Database database)
-    {
-        _database = database;
-        if (database.Provider == DatabaseProvider.Postgres)
-        {
-            _batched = new ReadBatcher<string, Person>(ReadManyAsync); // decision 010
-        }
-    }
-
     public const string Columns =
         """
         nhs_number, given_name, family_name, date_of_birth, sex, postcode, gp_practice_code, ethnicity, care_home_resident,
@@ -27,6 +15,15 @@ public sealed class GetPerson
 
     private static readonly string s_byNhsNumber = $"SELECT {Columns} FROM people WHERE nhs_number = @nhs";
     private static readonly string s_byNhsNumbers = $"SELECT {Columns} FROM people WHERE nhs_number = ANY(@nhs)";
+
+    private readonly Database _database;
+    private readonly ReadBatcher<string, Person>? _batched;
+
+    public GetPerson(Database database)
+    {
+        _database = database;
+        _batched = database.BatchedReads<string, Person>(ReadManyAsync);
+    }
 
     public async Task<Person?> HandleAsync(NhsNumber nhsNumber, CancellationToken cancellationToken = default)
     {

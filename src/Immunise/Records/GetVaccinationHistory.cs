@@ -28,10 +28,7 @@ public sealed class GetVaccinationHistory
     public GetVaccinationHistory(Database database)
     {
         _database = database;
-        if (database.Provider == DatabaseProvider.Postgres)
-        {
-            _batched = new ReadBatcher<string, List<VaccinationEvent>>(ReadManyAsync); // decision 010
-        }
+        _batched = database.BatchedReads<string, List<VaccinationEvent>>(ReadManyAsync);
     }
 
     public async Task<IReadOnlyList<VaccinationEvent>> HandleAsync(VaccinationHistoryQuery query, CancellationToken cancellationToken = default)

@@ -177,11 +177,7 @@ public sealed class Database : IAsyncDisposable
         }
 
         await using var connection = await OpenAsync(cancellationToken);
-        await using var plain = connection.CreateCommand();
-        plain.CommandText = sql;
-        bind(plain);
-        await using var reader = await plain.ExecuteReaderAsync(cancellationToken);
-        return await read(reader, cancellationToken);
+        return await ReadOnAsync(connection, sql, bind, read, cancellationToken);
     }
 
     /// <summary>
@@ -197,6 +193,21 @@ public sealed class Database : IAsyncDisposable
         }
 
         await using var connection = await _postgresKeyed.OpenConnectionAsync(cancellationToken);
+        return await ReadOnAsync(connection, sql, bind, read, cancellationToken);
+    }
+
+    /// <summary>
+    /// A batcher for reads by key where batching pays (decision 010): on PostgreSQL, where each statement is a round trip; null
+    /// on SQLite, whose reads run in this process one at a time.
+    /// </summary>
+    public ReadBatcher<TKey, TValue>? BatchedReads<TKey, TValue>(Func<TKey[], Task<IReadOnlyDictionary<TKey, TValue>>> read)
+        where TKey : notnull
+        where TValue : class =>
+        Provider == DatabaseProvider.Postgres ? new ReadBatcher<TKey, TValue>(read) : null;
+
+    private static async Task<T> ReadOnAsync<T>(
+        DbConnection connection, string sql, Action<DbCommand> bind, Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         bind(command);

@@ -81,6 +81,16 @@ public sealed class BatchedReadTests
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
+    public async Task BatchedReads_OnlyOnPostgresql(DatabaseProvider provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+
+        var batcher = db.Database.BatchedReads<string, string>(keys => Task.FromResult<IReadOnlyDictionary<string, string>>(keys.ToDictionary(k => k, k => k)));
+
+        Assert.Equal(provider == DatabaseProvider.Postgres, batcher is not null);
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
     public async Task History_EnteredInErrorAndTargets_FilterTheSameWithAndWithoutADateRange(DatabaseProvider provider)
     {
         await using var db = await TestDatabase.CreateAsync(provider);
