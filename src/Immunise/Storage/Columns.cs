@@ -17,15 +17,30 @@ public static class Columns
 
     public static string? TextOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    public static int Integer(DbDataReader reader, int ordinal) => Convert.ToInt32(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+    /// <summary>An integer column read without boxing: SQLite's are 64-bit, PostgreSQL's as declared.</summary>
+    public static int Integer(DbDataReader reader, int ordinal)
+    {
+        var type = reader.GetFieldType(ordinal);
+        return type == typeof(long) ? checked((int)reader.GetInt64(ordinal))
+            : type == typeof(int) ? reader.GetInt32(ordinal)
+            : type == typeof(short) ? reader.GetInt16(ordinal)
+            : Convert.ToInt32(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+    }
 
     public static bool Boolean(DbDataReader reader, int ordinal) => reader.GetFieldType(ordinal) == typeof(bool)
         ? reader.GetBoolean(ordinal)
         : reader.GetInt64(ordinal) != 0;
 
-    public static DateOnly Date(DbDataReader reader, int ordinal) => reader.GetFieldType(ordinal) == typeof(string)
-        ? DateOnly.ParseExact(reader.GetString(ordinal), "yyyy-MM-dd", CultureInfo.InvariantCulture)
-        : reader.GetFieldValue<DateOnly>(ordinal);
+    public static DateOnly Date(DbDataReader reader, int ordinal)
+    {
+        if (reader.GetFieldType(ordinal) != typeof(string))
+        {
+            return reader.GetFieldValue<DateOnly>(ordinal);
+        }
+
+        var text = reader.GetString(ordinal);
+        return Storage.Instant.TryParseDate(text, out var date) ? date : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
 
     public static DateOnly? DateOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Date(reader, ordinal);
 
@@ -37,7 +52,8 @@ public static class Columns
         }
 
         var text = reader.GetString(ordinal);
-        return DateTimeOffset.TryParseExact(text, InstantFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var exact)
+        return Storage.Instant.TryParseFixed(text, out var fixedWidth) ? fixedWidth
+            : DateTimeOffset.TryParseExact(text, InstantFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var exact)
             ? exact
             : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
     }
