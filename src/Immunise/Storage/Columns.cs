@@ -11,8 +11,6 @@ namespace Immunise.Storage;
 /// </summary>
 public static class Columns
 {
-    private const string InstantFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
-
     public static string Text(DbDataReader reader, int ordinal) => reader.GetString(ordinal);
 
     public static string? TextOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
@@ -38,8 +36,7 @@ public static class Columns
             return reader.GetFieldValue<DateOnly>(ordinal);
         }
 
-        var text = reader.GetString(ordinal);
-        return Storage.Instant.TryParseDate(text, out var date) ? date : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return Storage.Instant.ParseDate(reader.GetString(ordinal));
     }
 
     public static DateOnly? DateOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Date(reader, ordinal);
@@ -51,11 +48,7 @@ public static class Columns
             return new DateTimeOffset(DateTime.SpecifyKind(reader.GetFieldValue<DateTime>(ordinal), DateTimeKind.Utc));
         }
 
-        var text = reader.GetString(ordinal);
-        return Storage.Instant.TryParseFixed(text, out var fixedWidth) ? fixedWidth
-            : DateTimeOffset.TryParseExact(text, InstantFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var exact)
-            ? exact
-            : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        return Storage.Instant.Parse(reader.GetString(ordinal));
     }
 
     public static DateTimeOffset? InstantOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Instant(reader, ordinal);

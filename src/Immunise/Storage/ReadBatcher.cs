@@ -89,17 +89,7 @@ public sealed class ReadBatcher<TKey, TValue>
         {
             try
             {
-                var keys = new List<TKey>(batch.Count);
-                var seen = new HashSet<TKey>();
-                foreach (var waiting in batch)
-                {
-                    if (seen.Add(waiting.Key))
-                    {
-                        keys.Add(waiting.Key);
-                    }
-                }
-
-                var found = await _read([.. keys]).ConfigureAwait(false);
+                var found = await _read(batch.Select(w => w.Key).Distinct().ToArray()).ConfigureAwait(false);
                 foreach (var waiting in batch)
                 {
                     waiting.Done.TrySetResult(found.GetValueOrDefault(waiting.Key));

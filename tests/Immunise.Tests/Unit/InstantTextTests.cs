@@ -74,4 +74,25 @@ public sealed class InstantTextTests
     [InlineData("2024-01-01T00:00:00")]
     [InlineData("0000-01-01")]
     public void TryParseDate_RefusesAnythingElse(string text) => Assert.False(Instant.TryParseDate(text, out _));
+
+    [Theory]
+    [InlineData("2024-06-01T10:00:00+01:00", "2024-06-01T09:00:00+00:00")] // an offset: read as that instant, in UTC
+    [InlineData("2024-06-01T10:00:00.123Z", "2024-06-01T10:00:00.1230000+00:00")] // another fraction width
+    [InlineData("2024-06-01T10:00:00", "2024-06-01T10:00:00+00:00")] // no zone: taken as UTC
+    [InlineData("2024-06-01T10:00:00.0000001Z", "2024-06-01T10:00:00.0000001+00:00")] // the stored form
+    public void Parse_ReadsOtherIsoFormsThroughTheGeneralParser(string text, string expected)
+    {
+        var read = Instant.Parse(text);
+        Assert.Equal(DateTimeOffset.Parse(expected, CultureInfo.InvariantCulture), read);
+        Assert.Equal(TimeSpan.Zero, read.Offset);
+    }
+
+    [Fact]
+    public void Parse_RefusesWhatIsNoInstant()
+    {
+        Assert.Throws<FormatException>(() => Instant.Parse("2024-02-30T10:00:00.0000000Z"));
+        Assert.Throws<FormatException>(() => Instant.ParseDate("2023-02-29"));
+        Assert.Throws<FormatException>(() => Instant.ParseDate("2024-1-01"));
+        Assert.Equal(new DateOnly(2024, 2, 29), Instant.ParseDate("2024-02-29"));
+    }
 }
