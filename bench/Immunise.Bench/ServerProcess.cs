@@ -33,6 +33,7 @@ public sealed class ServerProcess : IAsyncDisposable
         ["Demo__SeedPeople"] = "0",
         ["Demo__Banner"] = "false",
         ["Eligibility__LoadShippedCampaigns"] = "false",
+        ["Benchmarks__BareEndpoints"] = "true",
     };
 
     public static async Task<ServerProcess> StartAsync(string webDll, IReadOnlyDictionary<string, string> environment)

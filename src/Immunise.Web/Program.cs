@@ -192,6 +192,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapGet("/api/v1/ping", () => GeneratedJson.Ok(new PingResponse("ok"), RegisterJsonContext.Default.PingResponse)).WithName("Ping").WithTags("Service").AllowAnonymous();
+app.MapBenchmarkBaselines();
 app.MapRegisterEndpoints();
 app.MapFhirEndpoints();
 app.MapEligibilityEndpoints();

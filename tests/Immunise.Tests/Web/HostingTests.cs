@@ -114,6 +114,30 @@ public sealed class HostingTests
         Assert.Equal("DENY", ready.Headers.GetValues("X-Frame-Options").Single());
     }
 
+    [Theory, ClassData(typeof(BothDatabases))]
+    public async Task BenchSelect_IsAbsentUnlessSet_AndWhenSetAnswers204ForAnyNumber_OutsideTheApiDescription(DatabaseProvider provider)
+    {
+        await using (var plain = await ImmuniseApp.StartAsync(provider))
+        {
+            var nhs = await plain.AddPersonAsync();
+            Assert.Equal(HttpStatusCode.NotFound, (await plain.Anonymous().GetAsync($"/bench/select/{nhs}")).StatusCode);
+        }
+
+        await using var app = await ImmuniseApp.StartAsync(provider, new Dictionary<string, string> { ["Benchmarks:BareEndpoints"] = "true" });
+        var stored = await app.AddPersonAsync();
+        var client = app.Anonymous();
+
+        var found = await client.GetAsync($"/bench/select/{stored}");
+        var missing = await client.GetAsync("/bench/select/9999999999");
+
+        // The same answer, with no body, whether or not the person exists: the endpoint tells a caller nothing.
+        Assert.Equal(HttpStatusCode.NoContent, found.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, missing.StatusCode);
+        Assert.Empty(await found.Content.ReadAsByteArrayAsync());
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.DoesNotContain(document.GetProperty("paths").EnumerateObject(), p => p.Name.StartsWith("/bench", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task UnknownFhirRoute_AnswersWithOperationOutcome_AndUnknownApiRouteWithProblem()
     {
