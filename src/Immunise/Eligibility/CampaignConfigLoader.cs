@@ -168,9 +168,11 @@ public static class CampaignConfigLoader
                 throw c.Fail("Virtual", $"must be 'Y' or 'N', not '{virtualText}'");
             }
 
+            // CohortGroup may be empty, as in NHS England's configs: such a cohort counts towards the status but, having no
+            // description, is shown in no group.
             cohorts.Add(new IterationCohort(
                 c.RequiredString(item, "CohortLabel"),
-                c.RequiredString(item, "CohortGroup"),
+                c.RequiredString(item, "CohortGroup", allowEmpty: true),
                 c.OptionalString(item, "PositiveDescription"),
                 c.OptionalString(item, "NegativeDescription"),
                 c.OptionalInt(item, "Priority") ?? 0,

@@ -130,6 +130,27 @@ public sealed class CampaignConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_EmptyCohortGroup_IsAccepted()
+    {
+        // NHS England's configs leave CohortGroup empty for a cohort that is shown in no group.
+        var config = Config();
+        Iteration(config)["IterationCohorts"]![0]!["CohortGroup"] = "";
+
+        var campaign = CampaignConfigLoader.Parse(config.ToJsonString(), "rsv.json");
+
+        Assert.Equal("", Assert.Single(Assert.Single(campaign.Iterations).Cohorts).Group);
+    }
+
+    [Fact]
+    public void Parse_MissingCohortGroup_IsRefused()
+    {
+        var config = Config();
+        Iteration(config)["IterationCohorts"]![0]!.AsObject().Remove("CohortGroup");
+
+        Assert.Contains("CohortGroup", Refusal(config), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_ActionLinkToAPageOfThisService_IsKept_OtherRelativeLinksAreRefused()
     {
         static JsonObject WithBookLink(string url)

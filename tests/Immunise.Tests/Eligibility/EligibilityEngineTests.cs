@@ -107,6 +107,22 @@ public sealed class EligibilityEngineTests
     }
 
     [Fact]
+    public void Evaluate_CohortWithNoGroup_CountsTowardsTheStatusButIsNotShown()
+    {
+        var config = Config();
+        var cohorts = config["CampaignConfig"]!["Iterations"]![0]!["IterationCohorts"]!.AsArray();
+        cohorts.Add(new JsonObject { ["CohortLabel"] = "no_group", ["CohortGroup"] = "", ["PositiveDescription"] = "", ["NegativeDescription"] = "", ["Priority"] = 30 });
+
+        var member = Decide(Person("19460101", ["no_group"]), campaigns: Load(config));
+        var neither = Decide(Person("19460101", ["other"]), campaigns: Load(config));
+
+        Assert.Equal("Actionable", member.Status);
+        Assert.Empty(member.EligibilityCohorts);
+        Assert.Equal("NotEligible", neither.Status);
+        Assert.Equal("rsv_age", Assert.Single(neither.EligibilityCohorts).CohortCode);
+    }
+
+    [Fact]
     public void Evaluate_VirtualCohort_AdmitsNonMembersAndCountsAsMembershipAtCohortLevel()
     {
         var config = Config(Rule("F", "Not in magic cohort", 100, "COHORT_LABEL", "NotMemberOf", "magic", level: "COHORT"));

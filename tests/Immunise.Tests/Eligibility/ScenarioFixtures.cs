@@ -11,7 +11,18 @@ namespace Immunise.Tests.Eligibility;
 /// </summary>
 internal static partial class ScenarioFixtures
 {
-    public static string Root => SharedData.PathTo("eligibility-signposting");
+    /// <summary>
+    /// Where the scenarios lie: the shared data's <c>eligibility-signposting</c> folder, or the folder the environment
+    /// variable IMMUNISE_ELIGIBILITY_DATA names, laid out the same way (configs/, scenarios/&lt;set&gt;/,
+    /// responses/&lt;set&gt;Responses/, dynamo_data_template.json), to replay other NHS England scenario sets.
+    /// </summary>
+    public static string Root { get; } = OtherData() ?? SharedData.PathTo("eligibility-signposting");
+
+    /// <summary>Whether the scenarios are the shared data's (no IMMUNISE_ELIGIBILITY_DATA given).</summary>
+    public static bool IsSharedData => OtherData() is null;
+
+    private static string? OtherData() =>
+        Environment.GetEnvironmentVariable("IMMUNISE_ELIGIBILITY_DATA") is { Length: > 0 } other ? Path.GetFullPath(other) : null;
 
     /// <summary>
     /// Now, on the Europe/London wall clock: today's date at noon. NHS England recorded the expected responses during the
