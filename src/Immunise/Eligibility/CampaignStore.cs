@@ -65,9 +65,9 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
             }
         }
 
-        foreach (var duplicate in parsed.GroupBy(p => (p.Kind, p.Id)).Where(g => g.Count() > 1))
+        foreach (var duplicate in parsed.Where(p => p.Kind == ConsumerMappingsKind).GroupBy(p => p.Id).Where(g => g.Count() > 1))
         {
-            errors.Add($"{string.Join(", ", duplicate.Select(d => d.Source))}: the same {duplicate.Key.Kind} id '{duplicate.Key.Id}' in more than one file");
+            errors.Add($"{string.Join(", ", duplicate.Select(d => d.Source))}: the same {ConsumerMappingsKind} id '{duplicate.Key}' in more than one file");
         }
 
         if (errors.Count > 0)
@@ -78,15 +78,20 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
         var items = new List<ConfigLoadItem>();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var (source, kind, id, json) in parsed)
+        foreach (var group in parsed.GroupBy(p => (p.Kind, p.Id)))
         {
+            // Configs of one ID and target loaded together are stored as one version: a JSON array of them, in file order.
+            var (kind, id) = group.Key;
+            var together = group.ToList();
+            var source = string.Join(", ", together.Select(f => Path.GetFileName(f.Source)));
+            var json = together.Count == 1 ? together[0].Json : $"[{string.Join(",", together.Select(f => f.Json))}]";
             var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
             var latest = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
                 "SELECT version, sha256 FROM eligibility_configs WHERE kind = @kind AND id = @id ORDER BY version DESC LIMIT 1",
                 new { kind, id }, transaction, cancellationToken: cancellationToken));
             if (latest is not null && latest.Sha256 == hash)
             {
-                items.Add(new ConfigLoadItem(source, kind, id, latest.Version, Added: false));
+                items.AddRange(together.Select(f => new ConfigLoadItem(f.Source, kind, id, latest.Version, Added: false)));
                 continue;
             }
 
@@ -96,9 +101,9 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
                 INSERT INTO eligibility_configs (kind, id, version, content, sha256, source, loaded_at, loaded_by)
                 VALUES (@kind, @id, @version, @json, @hash, @source, @now, @loadedBy)
                 """,
-                new { kind, id, version, json, hash, source = Path.GetFileName(source), now = clock.GetUtcNow(), loadedBy },
+                new { kind, id, version, json, hash, source, now = clock.GetUtcNow(), loadedBy },
                 transaction, cancellationToken: cancellationToken));
-            items.Add(new ConfigLoadItem(source, kind, id, version, Added: true));
+            items.AddRange(together.Select(f => new ConfigLoadItem(f.Source, kind, id, version, Added: true)));
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -108,7 +113,10 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
 
     /// <summary>
     /// A campaign is stored under its ID and target (<c>ID/TARGET</c>): NHS England's configs may share an ID across
-    /// targets (one config per vaccine), and a new version of a config replaces only the one for its target.
+    /// targets (one config per vaccine), and a new version of a config replaces only the one for its target. NHS England
+    /// applies every file as a campaign of its own, even when two share an ID and target; such files loaded together are
+    /// one version here (stored as a JSON array), each applied as its own campaign, and the next load of that ID and
+    /// target replaces them all.
     /// </summary>
     public static string StoredId(CampaignConfig config) => $"{config.Id}/{config.Target}";
 
@@ -174,7 +182,7 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
         {
             if (kind == CampaignKind)
             {
-                campaigns.Add(CampaignConfigLoader.Parse(content, id));
+                campaigns.AddRange(Configs(content).Select(json => CampaignConfigLoader.Parse(json, id)));
                 continue;
             }
 
@@ -185,6 +193,18 @@ public sealed class CampaignStore(Database database, TimeProvider clock)
         }
 
         return new EligibilityConfiguration(campaigns, new ConsumerMapping(consumers));
+    }
+
+    /// <summary>The configs of one stored campaign version: the content itself, or each element of a stored array.</summary>
+    private static IEnumerable<string> Configs(string content)
+    {
+        if (!content.TrimStart().StartsWith('['))
+        {
+            return [content];
+        }
+
+        using var document = JsonDocument.Parse(content);
+        return document.RootElement.EnumerateArray().Select(e => e.GetRawText()).ToList();
     }
 
     /// <summary>A consumer mapping is an object of consumer ids; a campaign config has a <c>CampaignConfig</c> object.</summary>

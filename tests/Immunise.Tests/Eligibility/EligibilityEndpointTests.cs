@@ -235,6 +235,35 @@ public sealed class EligibilityEndpointTests
     }
 
     [Theory, ClassData(typeof(BothDatabases))]
+    public async Task LoadCampaigns_TwoFilesOfOneIdAndTarget_AreOneVersion_EachApplied_AndTheNextLoadReplacesBoth(DatabaseProvider provider)
+    {
+        // NHS England applies every file as a campaign of its own, even when two share an ID and target (scenario ELI-615-01).
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var store = new CampaignStore(database.Database, TimeProvider.System);
+        var other = Over80Campaign.Replace("Care home residents", "People aged 80 and over", StringComparison.Ordinal);
+
+        var both = await store.LoadAsync([("a.json", Over80Campaign), ("b.json", other)], "test");
+        var again = await store.LoadAsync([("a.json", Over80Campaign), ("b.json", other)], "test");
+        var twice = (await store.CurrentAsync()).Campaigns;
+        var one = await store.LoadAsync([("a.json", Over80Campaign)], "test");
+        var once = (await store.CurrentAsync()).Campaigns;
+        const string Mapping = """{"consumer-1": [{"CampaignConfigID": "X", "Description": "x"}]}""";
+        var mappings = await store.LoadAsync([("one/map.json", Mapping), ("two/map.json", Mapping)], "test");
+
+        Assert.True(both.Succeeded, string.Join("; ", both.Errors));
+        Assert.Equal(["a.json", "b.json"], both.Items.Select(i => i.Source));
+        Assert.All(both.Items, i => Assert.Equal((1, true), (i.Version, i.Added)));
+        Assert.All(again.Items, i => Assert.Equal((1, false), (i.Version, i.Added)));
+        Assert.Equal(2, twice.Count);
+        Assert.Equal(["Care home residents", "People aged 80 and over"], twice.Select(c => c.Iterations[0].Cohorts.Single().PositiveDescription).Order(StringComparer.Ordinal));
+        Assert.Equal(2, one.Items.Single().Version);
+        Assert.Equal("Care home residents", once.Single().Iterations[0].Cohorts.Single().PositiveDescription);
+        Assert.Equal("a.json, b.json", (await store.ListAsync()).Single(c => c.Version == 1).Source);
+        Assert.False(mappings.Succeeded);
+        Assert.Contains("map.json", mappings.Errors.Single(), StringComparison.Ordinal);
+    }
+
+    [Theory, ClassData(typeof(BothDatabases))]
     public async Task ImportEligibilityData_BadRows_AreRejectedWithReasons_GoodRowsStored_ReimportChangesNothing(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
