@@ -110,18 +110,19 @@ public static class LookupBenchmark
     internal static string Row(string kind, string name, LoadResult result, LoadResult ping, LoadResult select, double? target)
     {
         var ratio = result.RequestsPerSecond / select.RequestsPerSecond;
-        var verdict = target is { } t ? $"≥ {t:P0}: {(ratio >= t ? "met" : "NOT met")}" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {kind} | {name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} | {result.P99Ms:F2} | {result.Errors} | {result.RequestsPerSecond / ping.RequestsPerSecond:P0} | {ratio:P0} | {verdict} |");
+            $"| {kind} | {name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} | {result.P99Ms:F2} | {result.Errors} | {result.RequestsPerSecond / ping.RequestsPerSecond:P0} | {ratio:P0} | {Verdict(ratio, target)} |");
     }
 
     internal static string Row(string kind, string name, LoadResult result, LoadResult bare, double? target)
     {
         var ratio = result.RequestsPerSecond / bare.RequestsPerSecond;
-        var verdict = target is { } t ? $"≥ {t:P0}: {(ratio >= t ? "met" : "NOT met")}" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {kind} | {name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} | {result.P99Ms:F2} | {result.Errors} | {ratio:P0} | {verdict} |");
+            $"| {kind} | {name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} | {result.P99Ms:F2} | {result.Errors} | {ratio:P0} | {Verdict(ratio, target)} |");
     }
+
+    private static string Verdict(double ratio, double? target) =>
+        target is { } t ? string.Create(CultureInfo.InvariantCulture, $"≥ {t:P0}: {(ratio >= t ? "met" : "NOT met")}") : "";
 
     internal static async Task<string> BuildWebAsync()
     {

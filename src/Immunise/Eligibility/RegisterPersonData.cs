@@ -53,21 +53,21 @@ public sealed class RegisterPersonData
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
-                Add(cohorts, Column.Text(r, 0), (Column.Text(r, 1), Column.TextOrNull(r, 2)));
+                ByKey.Add(cohorts, Column.Text(r, 0), (Column.Text(r, 1), Column.TextOrNull(r, 2)));
             }
 
             var doses = new Dictionary<string, List<DoseFacts>>(StringComparer.Ordinal);
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
-                Add(doses, Column.Text(r, 0), new DoseFacts { TargetDisease = Column.Text(r, 1), Status = Column.Text(r, 2), OccurredOn = Column.Date(r, 3) });
+                ByKey.Add(doses, Column.Text(r, 0), new DoseFacts { TargetDisease = Column.Text(r, 1), Status = Column.Text(r, 2), OccurredOn = Column.Date(r, 3) });
             }
 
             var imported = new Dictionary<string, List<(string Type, string Attributes)>>(StringComparer.Ordinal);
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
-                Add(imported, Column.Text(r, 0), (Column.Text(r, 1), Column.Text(r, 2)));
+                ByKey.Add(imported, Column.Text(r, 0), (Column.Text(r, 1), Column.Text(r, 2)));
             }
 
             return people.ToDictionary(
@@ -76,15 +76,6 @@ public sealed class RegisterPersonData
                 StringComparer.Ordinal);
         });
 
-    private static void Add<T>(Dictionary<string, List<T>> byPerson, string nhsNumber, T item)
-    {
-        if (!byPerson.TryGetValue(nhsNumber, out var items))
-        {
-            byPerson[nhsNumber] = items = [];
-        }
-
-        items.Add(item);
-    }
 
     /// <summary>
     /// The person's data and, in the same round trip, their completed vaccinations against <paramref name="targetDisease"/>

@@ -61,12 +61,7 @@ public sealed class GetVaccinationHistory
                 while (await reader.ReadAsync(ct))
                 {
                     var row = VaccinationRow.Read(reader);
-                    if (!found.TryGetValue(row.NhsNumber, out var events))
-                    {
-                        found[row.NhsNumber] = events = [];
-                    }
-
-                    events.Add(row.ToEvent());
+                    ByKey.Add(found, row.NhsNumber, row.ToEvent());
                 }
 
                 return found;

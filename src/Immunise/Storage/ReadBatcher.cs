@@ -120,3 +120,20 @@ public sealed class ReadBatcher<TKey, TValue>
 
     private readonly record struct Waiting(TKey Key, TaskCompletionSource<TValue?> Done);
 }
+
+/// <summary>For the reads behind a <see cref="ReadBatcher{TKey, TValue}"/>: rows of many keys gathered per key.</summary>
+public static class ByKey
+{
+    /// <summary>Adds <paramref name="item"/> to the list of <paramref name="key"/>, starting the list when it is the first.</summary>
+    public static void Add<TKey, T>(Dictionary<TKey, List<T>> lists, TKey key, T item)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(lists);
+        if (!lists.TryGetValue(key, out var items))
+        {
+            lists[key] = items = [];
+        }
+
+        items.Add(item);
+    }
+}
