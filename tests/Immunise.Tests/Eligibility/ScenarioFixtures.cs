@@ -16,13 +16,12 @@ internal static partial class ScenarioFixtures
     /// variable IMMUNISE_ELIGIBILITY_DATA names, laid out the same way (configs/, scenarios/&lt;set&gt;/,
     /// responses/&lt;set&gt;Responses/, dynamo_data_template.json), to replay other NHS England scenario sets.
     /// </summary>
-    public static string Root { get; } = OtherData() ?? SharedData.PathTo("eligibility-signposting");
+    public static string Root { get; } = Environment.GetEnvironmentVariable("IMMUNISE_ELIGIBILITY_DATA") is { Length: > 0 } other
+        ? Path.GetFullPath(other)
+        : SharedData.PathTo("eligibility-signposting");
 
     /// <summary>Whether the scenarios are the shared data's (no IMMUNISE_ELIGIBILITY_DATA given).</summary>
-    public static bool IsSharedData => OtherData() is null;
-
-    private static string? OtherData() =>
-        Environment.GetEnvironmentVariable("IMMUNISE_ELIGIBILITY_DATA") is { Length: > 0 } other ? Path.GetFullPath(other) : null;
+    public static bool IsSharedData => Root == SharedData.PathTo("eligibility-signposting");
 
     /// <summary>
     /// Now, on the Europe/London wall clock: today's date at noon. NHS England recorded the expected responses during the
